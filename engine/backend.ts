@@ -1,0 +1,112 @@
+// One interface over every backend: the CPU reference and WebGPU. A Runner holds one model's
+// weights on its device; a Cache holds the keys and values of the tokens fed so far. The engine
+// prefers WebGPU, falls back to the CPU when no adapter or device comes up, and moves to the CPU
+// mid-session when the GPU is lost, recomputing the cache from the tokens it had seen.
+import type { Trace, TraceKey, Weights } from './gpt';
+import { EngineError } from './errors';
+import { createCpuRunner } from './backends/cpu';
+
+export type BackendName = 'cpu' | 'webgpu';
+
+export interface Cache {
+  readonly length: number; // tokens fed so far
+}
+
+export interface RunOptions {
+  cache?: Cache; // continue from this cache (extended in place); default a fresh one
+  trace?: readonly TraceKey[] | true;
+  lastOnly?: boolean; // logits of the last position only
+}
+
+export interface RunResult {
+  logits: Float32Array; // (T, V) or (1, V) with lastOnly
+  trace: Trace;
+}
+
+export interface Runner {
+  readonly backend: BackendName;
+  readonly device: string; // what runs it, in words
+  createCache(): Cache;
+  forward(ids: readonly number[], opts?: RunOptions): Promise<RunResult>;
+  dispose(): void;
+}
+
+export interface RunnerOptions {
+  backend?: BackendName | 'auto';
+  gpu?: GPU; // navigator.gpu, or the webgpu package's in Node; default globalThis.navigator?.gpu
+  onFallback?: (reason: string) => void; // told when WebGPU could not start or was lost
+}
+
+export async function createRunner(model: Weights, opts: RunnerOptions = {}): Promise<Runner> {
+  const want = opts.backend ?? 'auto';
+  if (want === 'cpu') return createCpuRunner(model);
+  let gpu: Runner;
+  try {
+    const { createWebGPURunner } = await import('./backends/webgpu/index');
+    gpu = await createWebGPURunner(model, opts.gpu);
+  } catch (e) {
+    const reason = `WebGPU unavailable: ${(e as Error).message}`;
+    if (want === 'webgpu') throw new EngineError('no_webgpu', reason);
+    opts.onFallback?.(reason);
+    return createCpuRunner(model);
+  }
+  return withFallback(model, gpu, opts.onFallback);
+}
+
+// Wraps a GPU runner so that any GPU failure mid-session (a lost device, an out-of-memory, a
+// validation error) moves the work to the CPU: the failed call is recomputed there, and each live
+// cache is rebuilt from the token ids it had been fed, so a caller never sees the switch but in speed.
+function withFallback(model: Weights, gpu: Runner, onFallback?: (reason: string) => void): Runner {
+  let active: Runner = gpu;
+  const cpu = () => createCpuRunner(model);
+  class TrackedCache implements Cache {
+    ids: number[] = [];
+    inner: Cache;
+    innerOf: Runner;
+    constructor() {
+      this.inner = active.createCache();
+      this.innerOf = active;
+    }
+    get length() {
+      return this.ids.length;
+    }
+  }
+  const runner: Runner = {
+    get backend() {
+      return active.backend;
+    },
+    get device() {
+      return active.device;
+    },
+    createCache: () => new TrackedCache(),
+    async forward(ids, opts = {}) {
+      const cache = opts.cache as TrackedCache | undefined;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (cache && cache.innerOf !== active) {
+            // rebuild this cache on the new backend from the ids it had seen
+            cache.inner = active.createCache();
+            cache.innerOf = active;
+            if (cache.ids.length > 0) await active.forward(cache.ids, { cache: cache.inner, lastOnly: true });
+          }
+          const result = await active.forward(ids, { ...opts, cache: cache?.inner });
+          cache?.ids.push(...ids);
+          return result;
+        } catch (e) {
+          if (e instanceof EngineError && e.code !== 'gpu_error' && e.code !== 'gpu_lost') throw e; // bad input: the same on any backend
+          if (active.backend === 'cpu' || attempt > 0) throw e;
+          const reason = `WebGPU failed, continuing on the CPU: ${(e as Error).message}`;
+          try {
+            active.dispose();
+          } catch {
+            // the device may already be gone
+          }
+          active = cpu();
+          onFallback?.(reason);
+        }
+      }
+    },
+    dispose: () => active.dispose()
+  };
+  return runner;
+}

@@ -1,0 +1,45 @@
+// npm run generate -- --prompt "..." --tokens N --temperature T --top-k K --top-p P --seed S [--model DIR] [--json] [--no-cache]
+import { createRunner } from '../backend';
+import { generate } from '../generate';
+import { loadModelDir, parseArgs, run } from './common';
+
+run(async () => {
+  const args = parseArgs(process.argv.slice(2), {
+    prompt: 'string', tokens: 'number', temperature: 'number', 'top-k': 'number', 'top-p': 'number',
+    seed: 'number', model: 'string', json: 'boolean', 'no-cache': 'boolean'
+  });
+  const model = loadModelDir(args.model);
+  const tok = model.tokenizer;
+  const prompt = args.prompt ?? '';
+  const ids = tok.encode(prompt);
+  const steps = [];
+  const runner = await createRunner(model, { backend: 'cpu' });
+  for await (const step of generate(runner, model.config, ids, {
+    maxTokens: args.tokens ?? 50,
+    temperature: args.temperature ?? 1,
+    topK: args['top-k'],
+    topP: args['top-p'],
+    seed: args.seed ?? 0,
+    useCache: !args['no-cache']
+  })) {
+    steps.push(step);
+    if (!args.json) process.stdout.write(step.chosen === model.config.eos_token_id ? '' : tok.decode([step.chosen]));
+  }
+  const out = [...ids, ...steps.map((s) => s.chosen)];
+  if (args.json) {
+    const result = {
+      ids: out,
+      prompt_tokens: ids.length,
+      text: tok.decode(out),
+      pieces: out.map((id) => tok.tokenText(id)),
+      stop: steps[steps.length - 1].stop,
+      steps: steps.map((s) => ({
+        chosen: s.chosen,
+        cache_length: s.cacheLength,
+        kept_mass: s.keptMass,
+        top: s.top.map(({ id, p }) => ({ id, text: tok.tokenText(id), p }))
+      }))
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } else process.stdout.write('\n');
+});

@@ -1,0 +1,26 @@
+// npm run init-model -- [--preset tiny] [--seed S] [--vocab N] [--name NAME] [--out DIR]
+// Writes a randomly initialised model of any preset, with a BPE tokenizer trained on the Brown
+// corpus's training split, to static/models/NAME/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeConfig, presets, type PresetName } from '../config';
+import { EngineError } from '../errors';
+import { modelFiles, randomModel } from '../model';
+import { Tokenizer } from '../tokenizer';
+import { brownSplit } from './corpus';
+import { modelsDir, parseArgs, run } from './common';
+
+run(() => {
+  const args = parseArgs(process.argv.slice(2), { preset: 'string', seed: 'number', vocab: 'number', name: 'string', out: 'string' });
+  const preset = (args.preset ?? 'tiny') as PresetName;
+  if (!(preset in presets)) throw new EngineError('bad_argument', `Unknown preset "${preset}". Known: ${Object.keys(presets).join(', ')}`);
+  const vocab = args.vocab ?? presets[preset].vocab_size;
+  const tokenizer = Tokenizer.train(brownSplit().train.join('\n'), vocab);
+  const config = makeConfig(preset, { vocab_size: tokenizer.vocabSize, eos_token_id: tokenizer.eotId });
+  const name = args.name ?? `${preset}-random`;
+  const model = randomModel(config, tokenizer, args.seed ?? 1337);
+  const dir = args.out ?? join(modelsDir, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, data] of Object.entries(modelFiles(model, { explorable_name: name }))) writeFileSync(join(dir, file), data);
+  console.log(`wrote ${dir}: ${model.nParams.toLocaleString('en-US')} parameters, vocabulary ${tokenizer.vocabSize}`);
+});

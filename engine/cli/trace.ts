@@ -1,0 +1,34 @@
+// npm run trace -- --prompt "..." [--model DIR] --json
+// Prints the tokens, every head's attention weights (weights[i][j]: how much token i attends to
+// token j) and the next-token distribution at temperature 1.
+import { forward } from '../gpt';
+import { distribution } from '../sampling';
+import { loadModelDir, parseArgs, run } from './common';
+
+run(() => {
+  const args = parseArgs(process.argv.slice(2), { prompt: 'string', model: 'string', json: 'boolean', top: 'number' });
+  const model = loadModelDir(args.model);
+  const tok = model.tokenizer;
+  const ids = tok.encode(args.prompt ?? '');
+  const { logits, trace } = forward(model, ids, { trace: ['attn.weights'] });
+  const T = ids.length;
+  const V = model.config.vocab_size;
+  const dist = distribution(logits.subarray((T - 1) * V), { temperature: 1 });
+  const top = Array.from(dist.kept.subarray(0, args.top ?? 10), (id) => ({ id, text: tok.tokenText(id), p: dist.probs[id] }));
+  const layers = trace.layers.map((layer) => {
+    const w = layer['attn.weights']!; // (nh, T, T)
+    return {
+      heads: Array.from({ length: model.config.n_head }, (_, h) => ({
+        weights: Array.from({ length: T }, (_, i) => Array.from(w.data.subarray((h * T + i) * T, (h * T + i + 1) * T)))
+      }))
+    };
+  });
+  const pieces = ids.map((id) => tok.tokenText(id));
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ ids, pieces, layers, top }) + '\n');
+    return;
+  }
+  console.log(`${T} tokens: ${pieces.map((p) => JSON.stringify(p)).join(' ')}`);
+  console.log('next token:');
+  for (const t of top) console.log(`  ${(t.p * 100).toFixed(2).padStart(6)}%  ${JSON.stringify(t.text)} (${t.id})`);
+});

@@ -1,0 +1,92 @@
+// A model is two files and a tokenizer: the parameters (model.safetensors) and the hyperparameters
+// (config.json) that the program in gpt.ts runs, plus the vocabulary that turns text into ids.
+import { countParams, paramShapes, parseConfig, type GPTConfig } from './config';
+import { EngineError } from './errors';
+import type { Params } from './gpt';
+import { Rng } from './sampling';
+import { parseSafetensors, serializeSafetensors, type Tensor } from './safetensors';
+import { Tokenizer } from './tokenizer';
+
+export interface Model {
+  config: GPTConfig;
+  params: Params;
+  tokenizer: Tokenizer;
+  nParams: number;
+  meta: Record<string, unknown>; // the config file's extra keys (name, random init, ...)
+}
+
+export interface ModelFiles {
+  config: unknown; // config.json, text or parsed
+  safetensors: Uint8Array; // model.safetensors
+  tokenizer: unknown; // tokenizer.json, text or parsed
+}
+
+// Names in Hugging Face GPT-2 files that are not parameters of ours: the causal-mask buffers some
+// exports include, and the output head, which GPT-2 ties to wte.
+const ignoredTensor = /(^|\.)attn\.(bias|masked_bias)$|^lm_head\.weight$/;
+
+export function loadModel(files: ModelFiles): Model {
+  const config = parseConfig(files.config);
+  const raw = typeof files.config === 'string' ? JSON.parse(files.config) : (files.config as Record<string, unknown>);
+  const tokenizer = Tokenizer.fromJSON(files.tokenizer as string);
+  if (tokenizer.vocabSize > config.vocab_size) {
+    throw new EngineError('bad_model', `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocab_size}.`);
+  }
+  const { tensors } = parseSafetensors(files.safetensors);
+  const byName = new Map<string, Tensor>();
+  for (const [name, t] of tensors) {
+    const n = name.replace(/^transformer\./, '');
+    if (!ignoredTensor.test(n)) byName.set(n, t);
+  }
+  const params: Params = {};
+  for (const [name, shape] of paramShapes(config)) {
+    const t = byName.get(name);
+    if (!t) throw new EngineError('bad_safetensors', `Corrupt parameter file: tensor "${name}" is missing.`);
+    if (t.shape.join() !== shape.join()) {
+      throw new EngineError('bad_safetensors', `Corrupt parameter file: "${name}" has shape [${t.shape}], config.json implies [${shape}].`);
+    }
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) throw new EngineError('bad_safetensors', `Corrupt parameter file: "${name}" holds a NaN or infinite value.`);
+    }
+    params[name] = t.data;
+    byName.delete(name);
+  }
+  if (byName.size > 0) {
+    throw new EngineError('bad_safetensors', `Corrupt parameter file: unexpected tensor(s) ${[...byName.keys()].slice(0, 5).join(', ')}.`);
+  }
+  const meta = Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('explorable_')));
+  return { config, params, tokenizer, nParams: countParams(config), meta };
+}
+
+// GPT-2's initialisation: weights ~ N(0, 0.02), the projections that write into the residual
+// stream scaled down by √(2·n_layer) so the stream's variance does not grow with depth; biases 0,
+// LayerNorm gains 1.
+export function initParams(config: GPTConfig, seed: number): Params {
+  const rng = new Rng(seed);
+  const params: Params = {};
+  for (const [name, shape] of paramShapes(config)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (/ln_\d\.weight$|ln_f\.weight$/.test(name)) data.fill(1);
+    else if (name.endsWith('.weight')) {
+      const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * config.n_layer) : 0.02;
+      for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+    }
+    params[name] = data;
+  }
+  return params;
+}
+
+export function randomModel(config: GPTConfig, tokenizer: Tokenizer, seed = 1337): Model {
+  return { config, params: initParams(config, seed), tokenizer, nParams: countParams(config), meta: { explorable_random_init: true, explorable_seed: seed } };
+}
+
+// The three files of a model, ready to write to disk or to serve.
+export function modelFiles(model: Model, extra: Record<string, unknown> = {}): { 'config.json': string; 'model.safetensors': Uint8Array; 'tokenizer.json': string } {
+  const config = { ...model.config, ...model.meta, ...extra };
+  const tensors = paramShapes(model.config).map(([name, shape]): [string, Tensor] => [name, { shape, data: model.params[name] }]);
+  return {
+    'config.json': JSON.stringify(config, null, 2) + '\n',
+    'model.safetensors': serializeSafetensors(tensors, { format: 'pt' }),
+    'tokenizer.json': JSON.stringify(model.tokenizer.toJSON()) + '\n'
+  };
+}

@@ -1,0 +1,114 @@
+// The safetensors format: 8 bytes of little-endian header length N, N bytes of JSON header
+// ({ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: {..} }), then the raw data.
+// We read F32, F16 and BF16 (real checkpoints ship all three) into Float32Array, and write F32.
+import { EngineError } from './errors';
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+const bytesPerElement: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+
+function fail(message: string): never {
+  throw new EngineError('bad_safetensors', `Corrupt parameter file: ${message}`);
+}
+
+export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  if (!(bytes instanceof Uint8Array)) fail('expected bytes.');
+  if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes is too short to hold a header.`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen < 2 || 8 + headerLen > bytes.byteLength) {
+    fail(`the header claims ${headerLen} bytes but the file holds ${bytes.byteLength}.`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+  } catch {
+    fail('the header is not valid JSON.');
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('the header is not a JSON object.');
+
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  const tensors = new Map<string, Tensor>();
+  const spans: [number, number, string][] = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = (info ?? {}) as Record<string, string>;
+      continue;
+    }
+    const { dtype, shape, data_offsets } = (info ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
+    if (typeof dtype !== 'string' || !(dtype in bytesPerElement)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}.`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape.`);
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2) fail(`tensor "${name}" has bad data_offsets.`);
+    const [begin, end] = data_offsets;
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > dataLen || end - begin !== n * bytesPerElement[dtype]) {
+      fail(`tensor "${name}" (${dtype} ${JSON.stringify(shape)}) needs ${n * bytesPerElement[dtype]} bytes, its offsets [${begin}, ${end}] do not fit the ${dataLen} data bytes.`);
+    }
+    spans.push([begin, end, name]);
+    tensors.set(name, { shape, data: decode(bytes, dataStart + begin, n, dtype) });
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i][0] < spans[i - 1][1]) fail(`tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap.`);
+  }
+  return { tensors, metadata };
+}
+
+function decode(bytes: Uint8Array, offset: number, n: number, dtype: string): Float32Array {
+  const out = new Float32Array(n);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, n * bytesPerElement[dtype]);
+  if (dtype === 'F32') {
+    for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+  } else if (dtype === 'BF16') {
+    // bfloat16 is the top half of a float32
+    const u32 = new Uint32Array(1);
+    const f32 = new Float32Array(u32.buffer);
+    for (let i = 0; i < n; i++) {
+      u32[0] = view.getUint16(2 * i, true) << 16;
+      out[i] = f32[0];
+    }
+  } else {
+    for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+  }
+  return out;
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+export function serializeSafetensors(tensors: Map<string, Tensor> | [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array {
+  const entries = [...tensors];
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new EngineError('bad_tensor', `tensor "${name}": shape ${JSON.stringify(t.shape)} does not match ${t.data.length} values.`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
+    offset += 4 * n;
+  }
+  // pad the header with spaces so the data starts 8-byte aligned, as the reference writer does
+  let json = JSON.stringify(header);
+  while ((8 + new TextEncoder().encode(json).length) % 8 !== 0) json += ' ';
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let p = 8 + head.length;
+  for (const [, t] of entries) {
+    for (let i = 0; i < t.data.length; i++, p += 4) view.setFloat32(p, t.data[i], true);
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+// From logits to a chosen token: temperature, top-k, top-p (nucleus), and a seeded random number
+// generator so that the same seed always gives the same text.
+import { EngineError } from './errors';
+
+export interface SamplingOptions {
+  temperature: number; // > 0; as it approaches 0 sampling becomes greedy
+  topK?: number; // keep the k most likely tokens (integer ≥ 1); default: all
+  topP?: number; // keep the smallest set whose probability reaches p, in (0, 1]; default 1
+}
+
+export interface Distribution {
+  probs: Float32Array; // (V) after temperature, top-k and top-p; zero outside the kept set
+  kept: Int32Array; // ids of the kept tokens, most likely first
+  keptMass: number; // probability the kept set had before it was renormalised to 1
+}
+
+// Below this temperature the distribution is exactly greedy: every logit divided by so small a
+// number would overflow exp(), and the limit T -> 0 of softmax(z / T) is a one-hot on the argmax.
+export const MIN_TEMPERATURE = 1e-3;
+
+export function checkSampling(opts: SamplingOptions): void {
+  const { temperature, topK, topP } = opts;
+  if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new EngineError('bad_temperature', `Temperature must be a positive finite number, got ${temperature}.`);
+  }
+  if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) {
+    throw new EngineError('bad_top_k', `top-k must be a whole number of at least 1, got ${topK}.`);
+  }
+  if (topP !== undefined && (typeof topP !== 'number' || !(topP > 0 && topP <= 1))) {
+    throw new EngineError('bad_top_p', `top-p must be in (0, 1], got ${topP}.`);
+  }
+}
+
+// softmax(z / T) computed in float64 with the max subtracted, so no T produces NaN or Infinity.
+export function softmaxWithTemperature(logits: Float32Array, temperature: number): Float64Array {
+  const V = logits.length;
+  const out = new Float64Array(V);
+  let max = -Infinity;
+  let arg = 0;
+  for (let i = 0; i < V; i++) {
+    if (Number.isNaN(logits[i])) throw new EngineError('nan_logits', `The model produced NaN at token ${i}: its parameters are broken.`);
+    if (logits[i] > max) [max, arg] = [logits[i], i];
+  }
+  if (temperature < MIN_TEMPERATURE) {
+    out[arg] = 1;
+    return out;
+  }
+  let sum = 0;
+  for (let i = 0; i < V; i++) sum += out[i] = Math.exp((logits[i] - max) / temperature);
+  for (let i = 0; i < V; i++) out[i] /= sum;
+  return out;
+}
+
+export function distribution(logits: Float32Array, opts: SamplingOptions): Distribution {
+  checkSampling(opts);
+  const V = logits.length;
+  const p = softmaxWithTemperature(logits, opts.temperature);
+  // sort ids by probability, ties by id, so the kept set is well defined
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
+  let n = Math.min(opts.topK ?? V, V);
+  const topP = opts.topP ?? 1;
+  if (topP < 1) {
+    let mass = 0;
+    for (let i = 0; i < n; i++) {
+      mass += p[order[i]];
+      if (mass >= topP) {
+        n = i + 1;
+        break;
+      }
+    }
+  }
+  let keptMass = 0;
+  for (let i = 0; i < n; i++) keptMass += p[order[i]];
+  const probs = new Float32Array(V);
+  for (let i = 0; i < n; i++) probs[order[i]] = p[order[i]] / keptMass;
+  return { probs, kept: Int32Array.from(order.slice(0, n)), keptMass: Math.min(keptMass, 1) };
+}
+
+// Draw one id from a distribution with a uniform number u in [0, 1).
+export function sample(dist: Distribution, u: number): number {
+  let c = 0;
+  for (const id of dist.kept) {
+    c += dist.probs[id];
+    if (u < c) return id;
+  }
+  return dist.kept[dist.kept.length - 1]; // u landed in float rounding slack at the top
+}
+
+// mulberry32: a small, fast, well-mixed 32-bit generator. Same seed, same sequence, everywhere.
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  // standard normal, Box-Muller
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+}

@@ -1,0 +1,396 @@
+// Byte-level BPE (Sennrich et al. 2016, as GPT-2 uses it).
+// Ids 0..255 are the raw bytes, id 256 + i is the token made by merge i (in the order learned),
+// and the last id is the special <|endoftext|> token: vocabSize = 256 + merges.length + 1.
+// Text is first cut into chunks by a GPT-2-style regex, so a space belongs to the word after it
+// (" cat" is not "cat") and no merge ever crosses a chunk boundary.
+//
+// Rules worth knowing:
+// - Training merges the most frequent adjacent pair, counted over the unique chunks times their
+//   frequency. Ties go to the lowest (a, b): lowest a, then lowest b, so training is deterministic.
+// - Training stops early once no pair occurs at least twice: a pair seen once only memorises one
+//   spot of the text, so the vocabulary can come out smaller than asked for.
+// - Lone surrogates cannot be turned into UTF-8; they become U+FFFD, as TextEncoder does, so
+//   decode(encode(s)) === s.toWellFormed() for every string, and === s for every well-formed one.
+// - <|endoftext|> in training text marks a document boundary and is not learned as bytes.
+import { EngineError } from './errors';
+
+export interface MergeStep {
+  pair: [number, number]; // the two ids that were merged
+  id: number; // the new token, 256 + its rank
+  count: number; // how often the pair occurred in the training text when it was chosen
+}
+
+export interface TokenizerJSON {
+  type: 'byte-bpe';
+  version: 1;
+  pattern: string;
+  merges: [number, number][];
+  counts: number[];
+  special: { '<|endoftext|>': number };
+}
+
+// GPT-2's pre-tokenizer: contractions, letters, numbers, other symbols (each with an optional
+// leading space), then whitespace. `\s+(?!\S)` leaves the last space of a run to the next word.
+// It is always compiled with the flags 'gu'.
+export const gpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+export const endOfText = '<|endoftext|>';
+export const maxVocabSize = 2 ** 20;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder(); // not fatal: a cut UTF-8 sequence decodes to U+FFFD
+
+// Pairs are Map keys as one number; ids stay below maxVocabSize, so the key is below 2^40.
+const pairKey = (a: number, b: number) => a * maxVocabSize + b;
+
+// With the 'u' flag \p{Cs} matches only unpaired surrogates. Doing this up front means the
+// chunking sees exactly the characters that end up as bytes.
+function wellFormed(s: string): string {
+  return s.replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+function compilePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern, 'gu');
+  } catch {
+    throw new EngineError('bad_tokenizer', `Corrupt tokenizer: the pattern ${JSON.stringify(pattern)} is not a valid regex.`);
+  }
+}
+
+// Cuts text into chunks. Any text the pattern skips becomes a chunk of its own, so nothing is lost
+// even with a pattern from a file that does not cover every character.
+function splitChunks(text: string, re: RegExp): string[] {
+  const chunks: string[] = [];
+  let pos = 0;
+  for (const m of text.matchAll(re)) {
+    if (m[0] === '') continue;
+    if (m.index > pos) chunks.push(text.slice(pos, m.index));
+    chunks.push(m[0]);
+    pos = m.index + m[0].length;
+  }
+  if (pos < text.length) chunks.push(text.slice(pos));
+  return chunks;
+}
+
+// Length of the well-formed UTF-8 sequence starting at bytes[i] (Unicode table 3-7), or 0.
+function utf8Length(bytes: Uint8Array, i: number): number {
+  const c = bytes[i];
+  if (c < 0x80) return 1;
+  let n: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) n = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c === 0xe0) lo = 0xa0; // no overlong forms
+    if (c === 0xed) hi = 0x9f; // no surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c === 0xf0) lo = 0x90; // no overlong forms
+    if (c === 0xf4) hi = 0x8f; // nothing above U+10FFFF
+  } else return 0;
+  if (i + n > bytes.length) return 0;
+  if (bytes[i + 1] < lo || bytes[i + 1] > hi) return 0;
+  for (let k = 2; k < n; k++) if (bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return 0;
+  return n;
+}
+
+// A min-heap of numbers, for encoding: the merges of a chunk are applied lowest rank first.
+function heapPush(heap: number[], x: number) {
+  let i = heap.push(x) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent] <= x) break;
+    heap[i] = heap[parent];
+    i = parent;
+  }
+  heap[i] = x;
+}
+
+function heapPop(heap: number[]): number {
+  const top = heap[0];
+  const last = heap.pop()!;
+  if (heap.length > 0) {
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1] < heap[child]) child++;
+      if (heap[child] >= last) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = last;
+  }
+  return top;
+}
+
+export class Tokenizer {
+  readonly merges: readonly MergeStep[];
+  readonly pattern: string;
+  readonly eotId: number;
+  private readonly re: RegExp;
+  private readonly ranks = new Map<number, number>(); // pairKey -> merge index
+  private readonly vocab: Uint8Array[] = []; // id -> its bytes
+  private readonly cache = new Map<string, number[]>(); // chunk -> ids
+
+  constructor(merges: readonly MergeStep[], pattern: string = gpt2Pattern) {
+    this.re = compilePattern(pattern);
+    this.pattern = pattern;
+    this.merges = merges;
+    this.eotId = 256 + merges.length;
+    if (this.eotId + 1 > maxVocabSize) {
+      throw new EngineError('bad_tokenizer', `Corrupt tokenizer: ${merges.length} merges exceed the vocabulary limit of ${maxVocabSize}.`);
+    }
+    for (let b = 0; b < 256; b++) this.vocab.push(Uint8Array.of(b));
+    merges.forEach(({ pair: [a, b], id, count }, i) => {
+      const where = `Corrupt tokenizer: merge ${i} (${JSON.stringify([a, b])})`;
+      // A merge may only use ids that exist before it: this is also what makes encoding by rank work.
+      const known = (x: number) => Number.isInteger(x) && x >= 0 && x < 256 + i;
+      if (!known(a) || !known(b)) throw new EngineError('bad_tokenizer', `${where} uses an id that is not defined before it.`);
+      if (id !== 256 + i) throw new EngineError('bad_tokenizer', `${where} has id ${id}, expected ${256 + i}.`);
+      if (!Number.isInteger(count) || count < 0) throw new EngineError('bad_tokenizer', `${where} has a bad count ${count}.`);
+      const key = pairKey(a, b);
+      if (this.ranks.has(key)) throw new EngineError('bad_tokenizer', `${where} repeats merge ${this.ranks.get(key)}.`);
+      this.ranks.set(key, i);
+      const bytes = new Uint8Array(this.vocab[a].length + this.vocab[b].length);
+      bytes.set(this.vocab[a]);
+      bytes.set(this.vocab[b], this.vocab[a].length);
+      this.vocab.push(bytes);
+    });
+    this.vocab.push(encoder.encode(endOfText));
+  }
+
+  get vocabSize(): number {
+    return this.eotId + 1;
+  }
+
+  static train(text: string, vocabSize: number, opts: { onMerge?(step: MergeStep): void } = {}): Tokenizer {
+    if (!Number.isInteger(vocabSize) || vocabSize < 257 || vocabSize > maxVocabSize) {
+      throw new EngineError(
+        'bad_vocab_size',
+        `vocabSize must be an integer from 257 (the 256 bytes and <|endoftext|>) to ${maxVocabSize}, got ${vocabSize}.`
+      );
+    }
+    // Count each distinct chunk once: real text repeats its words, so this is far less work.
+    const re = compilePattern(gpt2Pattern);
+    const chunkFreq = new Map<string, number>();
+    for (const doc of wellFormed(text).split(endOfText)) {
+      for (const chunk of splitChunks(doc, re)) chunkFreq.set(chunk, (chunkFreq.get(chunk) ?? 0) + 1);
+    }
+    const words: Int32Array[] = []; // ids of each distinct chunk, merged in place
+    const lens: number[] = []; // how much of each words[w] is still in use
+    const freqs: number[] = [];
+    for (const [chunk, freq] of chunkFreq) {
+      const bytes = encoder.encode(chunk);
+      if (bytes.length < 2) continue; // a single byte has no pair and never changes
+      words.push(Int32Array.from(bytes));
+      lens.push(bytes.length);
+      freqs.push(freq);
+    }
+
+    const pairCounts = new Map<number, number>();
+    const addPairs = (w: number, sign: number) => {
+      const ids = words[w];
+      for (let i = 0; i + 1 < lens[w]; i++) {
+        const key = pairKey(ids[i], ids[i + 1]);
+        const c = (pairCounts.get(key) ?? 0) + sign * freqs[w];
+        if (c === 0) pairCounts.delete(key);
+        else pairCounts.set(key, c);
+      }
+    };
+    for (let w = 0; w < words.length; w++) addPairs(w, 1);
+
+    const merges: MergeStep[] = [];
+    while (256 + merges.length + 1 < vocabSize) {
+      let bestKey = -1;
+      let bestCount = 1; // a pair must occur at least twice to be merged
+      for (const [key, c] of pairCounts) {
+        if (c > bestCount || (c === bestCount && key < bestKey)) {
+          bestKey = key;
+          bestCount = c;
+        }
+      }
+      if (bestKey < 0) break;
+      const a = Math.floor(bestKey / maxVocabSize);
+      const b = bestKey % maxVocabSize;
+      const id = 256 + merges.length;
+      // Only chunks holding the pair change: take their pairs out, merge, and put them back.
+      for (let w = 0; w < words.length; w++) {
+        const ids = words[w];
+        const n = lens[w];
+        let found = false;
+        for (let i = 0; i + 1 < n; i++) {
+          if (ids[i] === a && ids[i + 1] === b) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) continue;
+        addPairs(w, -1);
+        let out = 0;
+        for (let i = 0; i < n; i++) {
+          if (i + 1 < n && ids[i] === a && ids[i + 1] === b) {
+            ids[out++] = id;
+            i++;
+          } else ids[out++] = ids[i];
+        }
+        lens[w] = out;
+        addPairs(w, 1);
+      }
+      const step: MergeStep = { pair: [a, b], id, count: bestCount };
+      merges.push(step);
+      opts.onMerge?.(step);
+    }
+    return new Tokenizer(merges);
+  }
+
+  encode(text: string, opts: { allowSpecial?: boolean } = {}): number[] {
+    const ids: number[] = [];
+    const docs = opts.allowSpecial ? wellFormed(text).split(endOfText) : [wellFormed(text)];
+    docs.forEach((doc, d) => {
+      if (d > 0) ids.push(this.eotId);
+      for (const chunk of splitChunks(doc, this.re)) {
+        let chunkIds = this.cache.get(chunk);
+        if (chunkIds === undefined) {
+          chunkIds = this.encodeChunk(encoder.encode(chunk));
+          // A bound on memory for long-lived pages; real text reuses far fewer chunks than this.
+          if (this.cache.size >= 100_000) this.cache.clear();
+          this.cache.set(chunk, chunkIds);
+        }
+        for (const id of chunkIds) ids.push(id);
+      }
+    });
+    return ids;
+  }
+
+  // Applies the merges in the order they were learned: lowest rank first, and for one rank from
+  // left to right. A heap over (rank, position) keeps this O(n log n), since a chunk can be long
+  // (a page of Chinese has no spaces) and rescanning it once per merge would be quadratic.
+  private encodeChunk(bytes: Uint8Array): number[] {
+    const n = bytes.length;
+    const ids = Int32Array.from(bytes); // -1 once a position has been merged into its left neighbour
+    const next = new Int32Array(n); // linked list over the live positions
+    const prev = new Int32Array(n);
+    const heap: number[] = []; // rank * 2^32 + position
+    const push = (i: number) => {
+      if (i < 0 || next[i] >= n) return;
+      const rank = this.ranks.get(pairKey(ids[i], ids[next[i]]));
+      if (rank !== undefined) heapPush(heap, rank * 2 ** 32 + i);
+    };
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    for (let i = 0; i + 1 < n; i++) push(i);
+    while (heap.length > 0) {
+      const top = heapPop(heap);
+      const rank = Math.floor(top / 2 ** 32);
+      const i = top % 2 ** 32;
+      const j = next[i];
+      // Entries go stale when a neighbour was merged first; skip those whose pair is gone.
+      if (ids[i] < 0 || j >= n || this.ranks.get(pairKey(ids[i], ids[j])) !== rank) continue;
+      ids[i] = 256 + rank;
+      ids[j] = -1;
+      next[i] = next[j];
+      if (next[j] < n) prev[next[j]] = i;
+      push(prev[i]);
+      push(i);
+    }
+    const out: number[] = [];
+    for (let i = 0; i < n; i = next[i]) out.push(ids[i]);
+    return out;
+  }
+
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    let total = 0;
+    for (let t = 0; t < ids.length; t++) total += this.tokenBytesView(ids[t]).length;
+    const out = new Uint8Array(total);
+    let pos = 0;
+    for (let t = 0; t < ids.length; t++) {
+      const bytes = this.tokenBytesView(ids[t]);
+      out.set(bytes, pos);
+      pos += bytes.length;
+    }
+    return out;
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    return decoder.decode(this.decodeBytes(ids));
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    return this.tokenBytesView(id).slice();
+  }
+
+  // A display form of one token: valid UTF-8 as is, any byte that is not part of a complete
+  // sequence as <0xE2>. A token often holds only part of a character (one byte of an emoji).
+  tokenText(id: number): string {
+    const bytes = this.tokenBytesView(id);
+    let text = '';
+    for (let i = 0; i < bytes.length; ) {
+      const n = utf8Length(bytes, i);
+      if (n > 0) {
+        text += decoder.decode(bytes.subarray(i, i + n));
+        i += n;
+      } else {
+        text += `<0x${bytes[i].toString(16).toUpperCase().padStart(2, '0')}>`;
+        i++;
+      }
+    }
+    return text;
+  }
+
+  private tokenBytesView(id: number): Uint8Array {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocab.length) {
+      throw new EngineError('bad_token_id', `Token id ${id} is not an integer in [0, ${this.vocab.length}).`);
+    }
+    return this.vocab[id];
+  }
+
+  toJSON(): TokenizerJSON {
+    return {
+      type: 'byte-bpe',
+      version: 1,
+      pattern: this.pattern,
+      merges: this.merges.map((m) => [m.pair[0], m.pair[1]]),
+      counts: this.merges.map((m) => m.count),
+      special: { [endOfText]: this.eotId }
+    };
+  }
+
+  static fromJSON(json: object | string): Tokenizer {
+    const fail = (message: string): never => {
+      throw new EngineError('bad_tokenizer', `Corrupt tokenizer: ${message}`);
+    };
+    let obj: unknown = json;
+    if (typeof json === 'string') {
+      try {
+        obj = JSON.parse(json);
+      } catch {
+        fail('the file is not valid JSON.');
+      }
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return fail('expected a JSON object.');
+    const t = obj as Record<string, unknown>;
+    const keys = ['type', 'version', 'pattern', 'merges', 'counts', 'special'];
+    for (const k of Object.keys(t)) if (!keys.includes(k)) fail(`unknown key "${k}".`);
+    if (t.type !== 'byte-bpe') fail(`type is ${JSON.stringify(t.type)}, expected "byte-bpe".`);
+    if (t.version !== 1) fail(`version ${JSON.stringify(t.version)} is not supported (expected 1).`);
+    if (typeof t.pattern !== 'string') fail('pattern must be a string.');
+    if (!Array.isArray(t.merges)) return fail('merges must be an array of [a, b] pairs.');
+    if (!Array.isArray(t.counts) || t.counts.length !== t.merges.length) {
+      fail(`counts must be an array with one count per merge (${t.merges.length}).`);
+    }
+    const counts = t.counts as unknown[];
+    const merges: MergeStep[] = t.merges.map((pair: unknown, i: number) => {
+      if (!Array.isArray(pair) || pair.length !== 2) fail(`merge ${i} is not an [a, b] pair.`);
+      return { pair: [(pair as number[])[0], (pair as number[])[1]], id: 256 + i, count: counts[i] as number };
+    });
+    const special = t.special as Record<string, unknown> | null;
+    const eotId = 256 + merges.length;
+    if (special === null || typeof special !== 'object' || Object.keys(special).length !== 1 || special[endOfText] !== eotId) {
+      fail(`special must be { "${endOfText}": ${eotId} }, the id after the last merge.`);
+    }
+    return new Tokenizer(merges, t.pattern as string);
+  }
+}
