@@ -125,3 +125,215 @@ export function attentionForward(
 export function residualForward(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training: the batched forward kernels that keep what the backward pass needs, and the backward
+// kernels. B = batch, T = time. Every backward kernel ACCUMULATES (+=) into its gradient outputs,
+// as llm.c does, because a tensor used twice (the residual stream, the tied wte) gets the sum of
+// both gradients; the caller zeroes the gradients once per step.
+
+// out (B, T, C) = wte[ids] + wpe[t]: token embedding plus position embedding.
+export function encoderForward(
+  out: Float32Array, ids: Int32Array, wte: Float32Array, wpe: Float32Array, B: number, T: number, C: number
+): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const o = (b * T + t) * C;
+      const we = ids[b * T + t] * C;
+      const pe = t * C;
+      for (let i = 0; i < C; i++) out[o + i] = wte[we + i] + wpe[pe + i];
+    }
+  }
+}
+
+// dwte (V, C) and dwpe (n_positions, C) += the rows of dout (B, T, C) they produced.
+export function encoderBackward(
+  dwte: Float32Array, dwpe: Float32Array, dout: Float32Array, ids: Int32Array, B: number, T: number, C: number
+): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const o = (b * T + t) * C;
+      const we = ids[b * T + t] * C;
+      const pe = t * C;
+      for (let i = 0; i < C; i++) {
+        dwte[we + i] += dout[o + i];
+        dwpe[pe + i] += dout[o + i];
+      }
+    }
+  }
+}
+
+// LayerNorm backward, with mean and rstd (N) saved by layernormForward. With x̂ = (x - mean)·rstd
+// and y = x̂·w + b: dx = rstd·(dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)), where dx̂ = dy·w.
+export function layernormBackward(
+  dinp: Float32Array, dw: Float32Array, db: Float32Array, dout: Float32Array,
+  inp: Float32Array, w: Float32Array, mean: Float32Array, rstd: Float32Array, N: number, C: number
+): void {
+  for (let n = 0; n < N; n++) {
+    const x = n * C;
+    const m = mean[n];
+    const s = rstd[n];
+    let dnormMean = 0;
+    let dnormNormMean = 0;
+    for (let i = 0; i < C; i++) {
+      const norm = (inp[x + i] - m) * s;
+      const dnorm = w[i] * dout[x + i];
+      dnormMean += dnorm;
+      dnormNormMean += dnorm * norm;
+    }
+    dnormMean /= C;
+    dnormNormMean /= C;
+    for (let i = 0; i < C; i++) {
+      const norm = (inp[x + i] - m) * s;
+      const dnorm = w[i] * dout[x + i];
+      db[i] += dout[x + i];
+      dw[i] += norm * dout[x + i];
+      dinp[x + i] += s * (dnorm - dnormMean - norm * dnormNormMean);
+    }
+  }
+}
+
+// GELU (tanh form) backward: d/dx of 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
+export function geluBackward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = inp[i];
+    const u = GELU_SCALE * (x + 0.044715 * x * x * x);
+    const th = Math.tanh(u);
+    const sech2 = 1 - th * th;
+    const local = 0.5 * (1 + th) + 0.5 * x * sech2 * GELU_SCALE * (1 + 3 * 0.044715 * x * x);
+    dinp[i] += local * dout[i];
+  }
+}
+
+// The residual connection out = a + b passes its gradient unchanged to both branches.
+export function residualBackward(da: Float32Array, db: Float32Array, dout: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    da[i] += dout[i];
+    db[i] += dout[i];
+  }
+}
+
+// Causal self-attention over a batch of whole sequences (no cache), for training.
+// qkv (B, T, 3C) holds [q | k | v] per token, heads side by side in each; out (B, T, C);
+// att (B, nh, T, T) keeps the softmax weights for the backward pass, 0 above the diagonal.
+export function causalAttentionForward(
+  out: Float32Array, att: Float32Array, qkv: Float32Array, B: number, T: number, C: number, nh: number
+): void {
+  const hs = C / nh;
+  const C3 = 3 * C;
+  const scale = 1 / Math.sqrt(hs);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < nh; h++) {
+      for (let t = 0; t < T; t++) {
+        const qo = (b * T + t) * C3 + h * hs;
+        const row = ((b * nh + h) * T + t) * T;
+        // scores q·k/√hs for the keys this token may see (0..t), with their max for a stable exp
+        let max = -Infinity;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const ko = (b * T + t2) * C3 + C + h * hs;
+          let s = 0;
+          for (let d = 0; d < hs; d++) s += qkv[qo + d] * qkv[ko + d];
+          s *= scale;
+          att[row + t2] = s;
+          if (s > max) max = s;
+        }
+        let sum = 0;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const e = Math.exp(att[row + t2] - max);
+          att[row + t2] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let t2 = 0; t2 <= t; t2++) att[row + t2] *= inv;
+        for (let t2 = t + 1; t2 < T; t2++) att[row + t2] = 0;
+        // the output is the attention-weighted sum of the values
+        const oo = (b * T + t) * C + h * hs;
+        for (let d = 0; d < hs; d++) out[oo + d] = 0;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const vo = (b * T + t2) * C3 + 2 * C + h * hs;
+          const a = att[row + t2];
+          for (let d = 0; d < hs; d++) out[oo + d] += a * qkv[vo + d];
+        }
+      }
+    }
+  }
+}
+
+// Backward of causalAttentionForward: dqkv (B, T, 3C) += the gradient from dout (B, T, C).
+// Per query row: through the weighted sum (to the weights and the values), through the softmax
+// (dpre = a·(da - Σ a·da)), then through the scaled dot product (to q and k).
+export function causalAttentionBackward(
+  dqkv: Float32Array, dout: Float32Array, qkv: Float32Array, att: Float32Array,
+  B: number, T: number, C: number, nh: number
+): void {
+  const hs = C / nh;
+  const C3 = 3 * C;
+  const scale = 1 / Math.sqrt(hs);
+  const datt = new Float64Array(T); // (T) one row of d(weights), then d(scores)
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < nh; h++) {
+      for (let t = 0; t < T; t++) {
+        const row = ((b * nh + h) * T + t) * T;
+        const qo = (b * T + t) * C3 + h * hs;
+        const oo = (b * T + t) * C + h * hs;
+        let dot = 0; // Σ a·da
+        for (let t2 = 0; t2 <= t; t2++) {
+          const vo = (b * T + t2) * C3 + 2 * C + h * hs;
+          const a = att[row + t2];
+          let da = 0;
+          for (let d = 0; d < hs; d++) {
+            da += dout[oo + d] * qkv[vo + d];
+            dqkv[vo + d] += a * dout[oo + d];
+          }
+          datt[t2] = da;
+          dot += a * da;
+        }
+        for (let t2 = 0; t2 <= t; t2++) {
+          const dpre = att[row + t2] * (datt[t2] - dot) * scale;
+          const ko = (b * T + t2) * C3 + C + h * hs;
+          for (let d = 0; d < hs; d++) {
+            dqkv[qo + d] += dpre * qkv[ko + d];
+            dqkv[ko + d] += dpre * qkv[qo + d];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Softmax and cross-entropy fused: probs (N, V) = softmax(logits) (probs may be logits itself, to
+// work in place), losses (N) = -log probs[target]. Computing the two together is both cheaper
+// and stabler than a softmax followed by a log.
+export function crossEntropyForward(
+  losses: Float32Array, probs: Float32Array, logits: Float32Array, targets: Int32Array, N: number, V: number
+): void {
+  for (let n = 0; n < N; n++) {
+    const o = n * V;
+    const target = logits[o + targets[n]]; // read before an in-place softmax overwrites it
+    let max = -Infinity;
+    for (let i = 0; i < V; i++) if (logits[o + i] > max) max = logits[o + i];
+    let sum = 0;
+    for (let i = 0; i < V; i++) {
+      const e = Math.exp(logits[o + i] - max);
+      probs[o + i] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let i = 0; i < V; i++) probs[o + i] *= inv;
+    // -log p from the logits directly, so a tiny probability does not round to log(0)
+    losses[n] = -(target - max - Math.log(sum));
+  }
+}
+
+// dlogits (N, V) += dlosses[n]·(probs - onehot(target)): the famously simple gradient of softmax
+// followed by cross-entropy. For the mean loss over N rows, dlosses is 1/N everywhere.
+export function crossEntropyBackward(
+  dlogits: Float32Array, probs: Float32Array, targets: Int32Array, dlosses: Float32Array, N: number, V: number
+): void {
+  for (let n = 0; n < N; n++) {
+    const o = n * V;
+    const dl = dlosses[n];
+    for (let i = 0; i < V; i++) dlogits[o + i] += dl * probs[o + i];
+    dlogits[o + targets[n]] -= dl;
+  }
+}

@@ -21,7 +21,7 @@ export const MIN_TEMPERATURE = 1e-3;
 export function checkSampling(opts: SamplingOptions): void {
   const { temperature, topK, topP } = opts;
   if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new EngineError('bad_temperature', `Temperature must be a positive finite number, got ${temperature}.`);
+    throw new EngineError('bad_temperature', `Temperature must be a positive finite number, got ${temperature} (for greedy decoding use a tiny one, such as 1e-9).`);
   }
   if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) {
     throw new EngineError('bad_top_k', `top-k must be a whole number of at least 1, got ${topK}.`);
@@ -58,6 +58,7 @@ export function distribution(logits: Float32Array, opts: SamplingOptions): Distr
   // sort ids by probability, ties by id, so the kept set is well defined
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
   let n = Math.min(opts.topK ?? V, V);
+  while (n > 1 && p[order[n - 1]] === 0) n--; // a token with probability 0 (greedy, underflow) is never kept
   const topP = opts.topP ?? 1;
   if (topP < 1) {
     let mass = 0;

@@ -7,6 +7,7 @@
 // Rules worth knowing:
 // - Training merges the most frequent adjacent pair, counted over the unique chunks times their
 //   frequency. Ties go to the lowest (a, b): lowest a, then lowest b, so training is deterministic.
+//   Overlapping occurrences all count ("aaa" holds (a, a) twice); merging then goes left to right.
 // - Training stops early once no pair occurs at least twice: a pair seen once only memorises one
 //   spot of the text, so the vocabulary can come out smaller than asked for.
 // - Lone surrogates cannot be turned into UTF-8; they become U+FFFD, as TextEncoder does, so
@@ -37,7 +38,8 @@ export const endOfText = '<|endoftext|>';
 export const maxVocabSize = 2 ** 20;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder(); // not fatal: a cut UTF-8 sequence decodes to U+FFFD
+// Not fatal, so a cut UTF-8 sequence decodes to U+FFFD; ignoreBOM, so a leading U+FEFF is kept as text.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 // Pairs are Map keys as one number; ids stay below maxVocabSize, so the key is below 2^40.
 const pairKey = (a: number, b: number) => a * maxVocabSize + b;
@@ -167,7 +169,7 @@ export class Tokenizer {
   static train(text: string, vocabSize: number, opts: { onMerge?(step: MergeStep): void } = {}): Tokenizer {
     if (!Number.isInteger(vocabSize) || vocabSize < 257 || vocabSize > maxVocabSize) {
       throw new EngineError(
-        'bad_vocab_size',
+        'bad_argument',
         `vocabSize must be an integer from 257 (the 256 bytes and <|endoftext|>) to ${maxVocabSize}, got ${vocabSize}.`
       );
     }
@@ -342,7 +344,7 @@ export class Tokenizer {
 
   private tokenBytesView(id: number): Uint8Array {
     if (!Number.isInteger(id) || id < 0 || id >= this.vocab.length) {
-      throw new EngineError('bad_token_id', `Token id ${id} is not an integer in [0, ${this.vocab.length}).`);
+      throw new EngineError('bad_token', `Token id ${id} is not an integer in [0, ${this.vocab.length}).`);
     }
     return this.vocab[id];
   }

@@ -13,6 +13,9 @@ run(async () => {
   const prompt = args.prompt ?? '';
   const ids = tok.encode(prompt);
   const steps = [];
+  // a token can hold part of a character: a streaming decoder waits for the rest of it
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+  if (!args.json) process.stdout.write(prompt);
   const runner = await createRunner(model, { backend: 'cpu' });
   for await (const step of generate(runner, model.config, ids, {
     maxTokens: args.tokens ?? 50,
@@ -23,7 +26,7 @@ run(async () => {
     useCache: !args['no-cache']
   })) {
     steps.push(step);
-    if (!args.json) process.stdout.write(step.chosen === model.config.eos_token_id ? '' : tok.decode([step.chosen]));
+    if (!args.json && step.chosen !== model.config.eos_token_id) process.stdout.write(utf8.decode(tok.tokenBytes(step.chosen), { stream: true }));
   }
   const out = [...ids, ...steps.map((s) => s.chosen)];
   if (args.json) {
@@ -41,5 +44,5 @@ run(async () => {
       }))
     };
     process.stdout.write(JSON.stringify(result) + '\n');
-  } else process.stdout.write('\n');
+  } else process.stdout.write(utf8.decode() + '\n');
 });

@@ -1,3 +1,6 @@
-// The one place that names the model the site loads. Models live in static/models/<name>/
-// (config.json, model.safetensors, tokenizer.json). A trained model replaces this later.
-export const DEFAULT_MODEL = 'tiny-random';
+// The model the site loads, by name: a folder static/models/<name>/ holding config.json,
+// model.safetensors and tokenizer.json. The name itself is kept in static/models/index.json,
+// which the command-line tools read too, so the page and `npm run trace` always agree.
+import index from '../../static/models/index.json';
+
+export const DEFAULT_MODEL: string = index.default;

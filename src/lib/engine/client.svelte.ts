@@ -23,10 +23,10 @@ export function failure(e: unknown): EngineFailure {
 }
 
 export class EngineClient {
-  status: EngineStatus = $state('idle');
-  error: string | null = $state(null);
-  info: ModelInfo | null = $state.raw(null);
-  progress: LoadProgress | null = $state.raw(null);
+  status = $state<EngineStatus>('idle');
+  error = $state<string | null>(null);
+  info = $state.raw<ModelInfo | null>(null);
+  progress = $state.raw<LoadProgress | null>(null);
 
   readonly modelUrl: string;
   #worker: Worker | null = null;

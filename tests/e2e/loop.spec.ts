@@ -1,0 +1,84 @@
+// Chapter 1, read the way a reader reads it: the numbers in its figure must be the engine's numbers.
+import { expect, test, type Page } from '@playwright/test';
+import { modelConfig, trace } from './site';
+
+const prompt = 'The little dog ran to the';
+
+async function openTheLoop(page: Page) {
+  await page.goto('/');
+  await page.getByRole('link', { name: /The loop/ }).click();
+  await expect(page).toHaveURL(/\/the-loop$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'The loop' })).toBeVisible();
+}
+
+test('the next-token distribution on screen equals the engine’s, for a typed prompt', async ({ page }) => {
+  await openTheLoop(page);
+  const input = page.getByLabel('Text so far');
+  await input.fill(prompt);
+
+  const bars = page.locator(`ol.bars[data-prompt="${prompt}"]`);
+  await expect(bars).toBeVisible();
+  const rows = bars.locator('li');
+  await expect(rows).toHaveCount(10);
+
+  const expected = trace(prompt);
+  const shown = await rows.evaluateAll((lis) =>
+    lis.map((li) => ({
+      id: Number(li.getAttribute('data-id')),
+      p: Number(li.getAttribute('data-p')),
+      percent: li.querySelector('.pct')?.textContent ?? ''
+    }))
+  );
+
+  // the top token and its probability, to float32 precision
+  expect(shown[0].id).toBe(expected.top[0].id);
+  expect(Math.abs(shown[0].p - expected.top[0].p)).toBeLessThan(1e-6);
+  // and the rest of the list, in order
+  expect(shown.map((s) => s.id)).toEqual(expected.top.slice(0, 10).map((t) => t.id));
+  shown.forEach((s, i) => expect(Math.abs(s.p - expected.top[i].p)).toBeLessThan(1e-6));
+  // the percentage a reader sees is that probability, rounded
+  const onScreen = Number.parseFloat(shown[0].percent) / 100;
+  expect(Math.abs(onScreen - expected.top[0].p)).toBeLessThan(0.005 * expected.top[0].p);
+  // and the prompt's tokens are the ones the engine made
+  await expect(page.locator('.tokens .chip')).toHaveCount(expected.ids.length);
+});
+
+test('an empty prompt shows the engine’s message and keeps the figure usable', async ({ page }) => {
+  await openTheLoop(page);
+  const input = page.getByLabel('Text so far');
+  await input.fill(prompt);
+  await expect(page.locator(`ol.bars[data-prompt="${prompt}"]`)).toBeVisible();
+
+  await input.fill('');
+  const message = page.getByTestId('prompt-error');
+  await expect(message).toContainText('The prompt is empty');
+  await expect(page.locator('ol.bars li')).toHaveCount(10); // the last distribution stays in view
+
+  await input.fill('Hello');
+  await expect(page.locator('ol.bars[data-prompt="Hello"]')).toBeVisible();
+  await expect(message).toHaveCount(0);
+});
+
+test('choosing a token appends it and runs the model again', async ({ page }) => {
+  await openTheLoop(page);
+  const input = page.getByLabel('Text so far');
+  await input.fill(prompt);
+  await expect(page.locator(`ol.bars[data-prompt="${prompt}"]`)).toBeVisible();
+
+  await page.locator('ol.bars li[data-rank="0"] button').click();
+  const grown = await input.inputValue();
+  expect(grown.startsWith(prompt) && grown.length > prompt.length).toBe(true);
+  await expect(page.locator('ol.bars')).toHaveAttribute('data-prompt', grown);
+});
+
+test('the figure says when the model is untrained', async ({ page }) => {
+  await openTheLoop(page);
+  await page.getByLabel('Text so far').scrollIntoViewIfNeeded();
+  await expect(page.locator('ol.bars li').first()).toBeVisible();
+  const label = page.getByTestId('random-model');
+  if (modelConfig.explorable_random_init === true) {
+    await expect(label).toHaveText('Untrained: random weights — the trained model lands in a later update.');
+  } else {
+    await expect(label).toHaveCount(0);
+  }
+});

@@ -1,0 +1,49 @@
+// What the browser tests need to know about the site: its pages and its model, read from the same
+// files the site is built from.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { expect, type Page } from '@playwright/test';
+
+export const chapterSlugs = readdirSync('content')
+  .filter((f) => /^\d+-[a-z0-9-]+\.md$/.test(f))
+  .sort()
+  .map((f) => f.replace(/^\d+-/, '').replace(/\.md$/, ''));
+
+export const pages = [
+  { name: 'home', path: '/' },
+  ...chapterSlugs.map((slug) => ({ name: slug, path: `/${slug}` }))
+];
+
+const index = JSON.parse(readFileSync('static/models/index.json', 'utf8')) as { default: string };
+export const modelDir = `static/models/${index.default}`;
+export const modelConfig = JSON.parse(readFileSync(`${modelDir}/config.json`, 'utf8')) as Record<string, unknown>;
+
+export interface TraceOutput {
+  ids: number[];
+  pieces: string[];
+  top: { id: number; text: string; p: number }[];
+}
+
+// The engine's answer for a prompt, from the command line: the same code the page runs in its
+// worker, run by Node.
+export function trace(prompt: string): TraceOutput {
+  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', modelDir, '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`npm run trace printed no JSON:\n${out}`);
+  return JSON.parse(line) as TraceOutput;
+}
+
+// Wait until every live figure on the page has drawn its first result (or shown an error).
+export async function waitForFigures(page: Page): Promise<void> {
+  const figures = page.locator('figure.widget');
+  const count = await figures.count();
+  for (let i = 0; i < count; i++) {
+    const figure = figures.nth(i);
+    await figure.scrollIntoViewIfNeeded();
+    await expect(figure.locator('[data-rank="0"], [data-testid="engine-error"]').first()).toBeVisible();
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+}

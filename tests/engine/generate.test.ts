@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createCpuRunner } from '../../engine/backends/cpu';
+import { generate, type Step } from '../../engine/generate';
+import { forward } from '../../engine/gpt';
+import { distribution } from '../../engine/sampling';
+import { EngineError } from '../../engine/errors';
+import { testModel } from './helpers';
+
+const model = testModel('micro', { n_positions: 24 });
+const runner = createCpuRunner(model);
+const prompt = model.tokenizer.encode('The cat');
+
+async function collect(opts: Parameters<typeof generate>[3], p: number[] = prompt): Promise<Step[]> {
+  const steps: Step[] = [];
+  for await (const s of generate(runner, model.config, p, opts)) steps.push(s);
+  return steps;
+}
+
+describe('generate', () => {
+  it('with the KV cache equals without it (sampled and greedy)', async () => {
+    for (const opts of [{ temperature: 1, seed: 5 }, { temperature: 1e-9 }, { temperature: 0.8, topK: 5, topP: 0.9, seed: 9 }]) {
+      const a = await collect({ ...opts, maxTokens: 12, useCache: true });
+      const b = await collect({ ...opts, maxTokens: 12, useCache: false });
+      expect(a.map((s) => s.chosen)).toEqual(b.map((s) => s.chosen));
+      for (let i = 0; i < a.length; i++)
+        for (let j = 0; j < a[i].top.length; j++) expect(a[i].top[j].p).toBeCloseTo(b[i].top[j].p, 5);
+    }
+  });
+
+  it('each step reports the context, the top tokens sorted, the choice and the cache length', async () => {
+    const steps = await collect({ temperature: 1, seed: 1, maxTokens: 5, topN: 4 });
+    steps.forEach((s, i) => {
+      expect(s.context).toEqual([...prompt, ...steps.slice(0, i).map((x) => x.chosen)]);
+      expect(s.cacheLength).toBe(prompt.length + i);
+      expect(s.top.length).toBe(4);
+      for (let j = 1; j < s.top.length; j++) expect(s.top[j].p).toBeLessThanOrEqual(s.top[j - 1].p);
+    });
+  });
+
+  it('greedy picks the argmax of a full forward pass at every step', async () => {
+    const steps = await collect({ temperature: 1e-9, maxTokens: 6 });
+    for (const s of steps) {
+      const { logits } = forward(model, s.context, { lastOnly: true });
+      expect(s.chosen).toBe(distribution(logits, { temperature: 1e-9 }).kept[0]);
+    }
+  });
+
+  it('the same seed gives the same text; another seed, another text', async () => {
+    const ids = async (seed: number) => (await collect({ temperature: 1.5, seed, maxTokens: 15 })).map((s) => s.chosen);
+    expect(await ids(1)).toEqual(await ids(1));
+    expect(await ids(1)).not.toEqual(await ids(2));
+  });
+
+  it('stops after maxTokens', async () => {
+    const steps = await collect({ temperature: 1, seed: 3, maxTokens: 4, eotId: -1 });
+    expect(steps.length).toBe(4);
+    expect(steps[3].stop).toBe('max_tokens');
+  });
+
+  it('stops when the context is full', async () => {
+    const steps = await collect({ temperature: 1, seed: 3, maxTokens: 1000, eotId: -1 });
+    expect(steps.at(-1)!.stop).toBe('context_full');
+    expect(prompt.length + steps.length).toBe(model.config.n_positions);
+  });
+
+  it('stops at end-of-text, reporting the eot token as the last choice', async () => {
+    // make whatever greedy picks first the end-of-text token
+    const first = (await collect({ temperature: 1e-9, maxTokens: 1 }))[0].chosen;
+    const steps = await collect({ temperature: 1e-9, maxTokens: 10, eotId: first });
+    expect(steps.length).toBe(1);
+    expect(steps[0].stop).toBe('eot');
+  });
+
+  it('bad input: empty prompt, prompt at the context limit, bad maxTokens, bad temperature', async () => {
+    const code = async (p: number[], opts: object) => {
+      try {
+        await collect({ temperature: 1, maxTokens: 3, ...opts }, p);
+      } catch (e) {
+        expect(e).toBeInstanceOf(EngineError);
+        return (e as EngineError).code;
+      }
+      return 'none';
+    };
+    expect(await code([], {})).toBe('empty_prompt');
+    expect(await code(new Array(model.config.n_positions + 1).fill(1), {})).toBe('context_overflow');
+    expect(await code(prompt, { maxTokens: 0 })).toBe('bad_max_tokens');
+    expect(await code(prompt, { temperature: 0 })).toBe('bad_temperature');
+  });
+});

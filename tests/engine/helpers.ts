@@ -1,0 +1,27 @@
+// Small shared fixtures for the engine tests: a tiny tokenizer and random models.
+import { makeConfig, type GPTConfig, type PresetName } from '../../engine/config';
+import { randomModel, type Model } from '../../engine/model';
+import { Tokenizer } from '../../engine/tokenizer';
+
+export const sampleText =
+  'The cat sat on the mat. The dog sat on the log. A cat and a dog met on the mat and sat there all day.\n'.repeat(4);
+
+export function tinyTokenizer(vocab = 300): Tokenizer {
+  return Tokenizer.train(sampleText, vocab);
+}
+
+export function testModel(preset: PresetName = 'micro', overrides: Partial<GPTConfig> = {}, seed = 7): Model {
+  const tok = tinyTokenizer();
+  const config = makeConfig(preset, { vocab_size: tok.vocabSize, eos_token_id: tok.eotId, ...overrides });
+  return randomModel(config, tok, seed);
+}
+
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue; // also covers -Infinity == -Infinity
+    m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(a[i]), Math.abs(b[i]), floor));
+  }
+  return m;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { paramShapes } from '../../engine/config';
+import { EngineError } from '../../engine/errors';
+import { forward } from '../../engine/gpt';
+import { loadModel, modelFiles } from '../../engine/model';
+import { parseSafetensors, serializeSafetensors, type Tensor } from '../../engine/safetensors';
+import { testModel } from './helpers';
+
+const model = testModel();
+const files = modelFiles(model);
+
+function load(over: Partial<{ config: unknown; safetensors: Uint8Array; tokenizer: unknown }> = {}) {
+  return loadModel({ config: files['config.json'], safetensors: files['model.safetensors'], tokenizer: files['tokenizer.json'], ...over });
+}
+
+function code(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(EngineError);
+    return (e as EngineError).code;
+  }
+  return 'none';
+}
+
+// rewrite the model's safetensors with a change to its tensor list
+function edit(f: (t: Map<string, Tensor>) => void): Uint8Array {
+  const { tensors } = parseSafetensors(files['model.safetensors']);
+  f(tensors);
+  return serializeSafetensors(tensors);
+}
+
+describe('model files', () => {
+  it('save then load gives the same parameters and the same logits', () => {
+    const back = load();
+    for (const [name] of paramShapes(model.config)) expect(back.params[name]).toEqual(model.params[name]);
+    const ids = model.tokenizer.encode('The cat');
+    expect(forward(back, ids).logits).toEqual(forward(model, ids).logits);
+    expect(back.meta.explorable_random_init).toBe(true);
+  });
+
+  it('loads a Hugging Face-style file: transformer. prefix, attn.bias buffers, lm_head', () => {
+    const hf = edit((t) => {
+      for (const [name, v] of [...t]) {
+        t.delete(name);
+        t.set('transformer.' + name, v);
+      }
+      t.set('transformer.h.0.attn.bias', { shape: [1, 1, 4, 4], data: new Float32Array(16).fill(1) });
+      t.set('lm_head.weight', t.get('transformer.wte.weight')!);
+    });
+    expect(load({ safetensors: hf }).params['wte.weight']).toEqual(model.params['wte.weight']);
+  });
+
+  it('rejects a missing tensor', () => expect(code(() => load({ safetensors: edit((t) => t.delete('h.1.ln_2.bias')) }))).toBe('bad_safetensors'));
+  it('rejects a tensor of the wrong shape', () =>
+    expect(code(() => load({ safetensors: edit((t) => t.set('ln_f.bias', { shape: [3], data: new Float32Array(3) })) }))).toBe('bad_safetensors'));
+  it('rejects an unexpected tensor', () =>
+    expect(code(() => load({ safetensors: edit((t) => t.set('h.9.extra', { shape: [1], data: new Float32Array(1) })) }))).toBe('bad_safetensors'));
+  it('rejects NaN parameters', () =>
+    expect(code(() => load({ safetensors: edit((t) => (t.get('ln_f.bias')!.data[0] = NaN)) }))).toBe('bad_safetensors'));
+  it('rejects a truncated file', () =>
+    expect(code(() => load({ safetensors: files['model.safetensors'].subarray(0, 1000) }))).toBe('bad_safetensors'));
+  it('rejects a config that disagrees with the file', () =>
+    expect(code(() => load({ config: { ...JSON.parse(files['config.json']), n_embd: 16, n_head: 2 } }))).toBe('bad_safetensors'));
+  it('rejects a corrupt tokenizer', () => expect(code(() => load({ tokenizer: '{"type":"byte-bpe"' }))).toBe('bad_tokenizer'));
+  it('rejects a tokenizer larger than the model vocabulary', () =>
+    expect(code(() => load({ config: { ...JSON.parse(files['config.json']), vocab_size: 100, eos_token_id: 99 } }))).toBe('bad_model'));
+});
