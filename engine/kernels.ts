@@ -337,3 +337,45 @@ export function crossEntropyBackward(
     dlogits[o + targets[n]] -= dl;
   }
 }
+
+// Backward of matmulForward (w in Conv1D layout (IC, OC)): dinp (N, IC) += dout @ wᵀ,
+// dw (IC, OC) += inpᵀ @ dout, dbias (OC) += the column sums of dout. Loops keep rows contiguous.
+export function matmulBackward(
+  dinp: Float32Array, dw: Float32Array, dbias: Float32Array | null, dout: Float32Array,
+  inp: Float32Array, w: Float32Array, N: number, IC: number, OC: number
+): void {
+  for (let n = 0; n < N; n++) {
+    const go = n * OC;
+    for (let i = 0; i < IC; i++) {
+      const wi = i * OC;
+      let s = 0;
+      for (let j = 0; j < OC; j++) s += dout[go + j] * w[wi + j];
+      dinp[n * IC + i] += s;
+    }
+    for (let i = 0; i < IC; i++) {
+      const a = inp[n * IC + i];
+      const wi = i * OC;
+      for (let j = 0; j < OC; j++) dw[wi + j] += a * dout[go + j];
+    }
+    if (dbias) for (let j = 0; j < OC; j++) dbias[j] += dout[go + j];
+  }
+}
+
+// Backward of matmulTransposedForward (w (OC, IC)): dinp (N, IC) += dout @ w,
+// dw (OC, IC) += doutᵀ @ inp.
+export function matmulTransposedBackward(
+  dinp: Float32Array, dw: Float32Array, dout: Float32Array, inp: Float32Array, w: Float32Array,
+  N: number, IC: number, OC: number
+): void {
+  for (let n = 0; n < N; n++) {
+    const x = n * IC;
+    for (let j = 0; j < OC; j++) {
+      const g = dout[n * OC + j];
+      const wj = j * IC;
+      for (let i = 0; i < IC; i++) {
+        dinp[x + i] += g * w[wj + i];
+        dw[wj + i] += g * inp[x + i];
+      }
+    }
+  }
+}

