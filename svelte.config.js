@@ -28,8 +28,9 @@ const config = {
   kit: {
     adapter: adapter({ pages: 'build', assets: 'build', fallback: undefined, strict: true }),
     alias: {
-      $engine: 'engine',
-      $content: 'content'
+      // for components; src/lib/engine/api.ts imports the engine by relative path so that Node
+      // tests (which do not load SvelteKit) can import it too
+      $engine: 'engine'
     },
     prerender: {
       // Every chapter is reached from the home page's links, so crawling finds them all; the

@@ -5,7 +5,7 @@ export default defineConfig({
   plugins: [sveltekit()],
   server: {
     // The engine lives beside src/, and chapters in content/; both are imported by the site.
-    fs: { allow: ['engine', 'content', 'static/models/index.json'] }
+    fs: { allow: ['engine', 'content'] }
   },
   worker: {
     // Module workers, so the engine worker can import the engine like any other module.

@@ -9,11 +9,12 @@ import { paramShapes, type GPTConfig } from '../config';
 import { EngineError } from '../errors';
 import type { Params } from '../gpt';
 import {
-  causalAttentionBackward, causalAttentionForward, crossEntropyBackward, crossEntropyForward,
+  crossEntropyBackward, crossEntropyForward,
   encoderBackward, encoderForward, geluBackward, geluForward, layernormBackward, layernormForward,
   matmulBackward, matmulForward, matmulTransposedBackward, matmulTransposedForward, residualBackward,
   residualForward
 } from '../kernels';
+import { attentionBackward, attentionForward, createAttentionScratch, type AttentionScratch } from './attention';
 
 // The matmuls are nearly all of the work; everything else stays in plain TypeScript. A kernel
 // table with the reference signatures can be swapped in (the WASM SIMD one in engine/wasm/).
@@ -87,6 +88,7 @@ export interface TrainState {
   targets: Int32Array; // (BT)
   acts: Acts;
   dacts: DActs;
+  scratch: AttentionScratch;
 }
 
 export function createTrainState(config: GPTConfig, B: number, T: number, kernels: TrainKernels = referenceKernels): TrainState {
@@ -134,7 +136,8 @@ export function createTrainState(config: GPTConfig, B: number, T: number, kernel
   };
   return {
     config, B, T, kernels, params, grads, p, g, layout,
-    inputs: new Int32Array(BT), targets: new Int32Array(BT), acts, dacts
+    inputs: new Int32Array(BT), targets: new Int32Array(BT), acts, dacts,
+    scratch: createAttentionScratch(kernels, B, T, C)
   };
 }
 
@@ -182,7 +185,7 @@ export function trainForward(s: TrainState, inputs: ArrayLike<number>, targets: 
     // attention sublayer: x = x + c_proj(attention(ln_1(x)))
     layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w('ln_1.weight'), w('ln_1.bias'), BT, C, eps);
     k.matmulForward(a.qkv, a.ln1, w('attn.c_attn.weight'), w('attn.c_attn.bias'), BT, C, 3 * C);
-    causalAttentionForward(a.atty, a.att, a.qkv, B, T, C, nh);
+    attentionForward(k, s.scratch, a.atty, a.att, a.qkv, B, T, C, nh);
     k.matmulForward(a.attproj, a.atty, w('attn.c_proj.weight'), w('attn.c_proj.bias'), BT, C, C);
     residualForward(a.res1, x, a.attproj, BT * C);
     // MLP sublayer: x = x + c_proj(gelu(c_fc(ln_2(x))))
@@ -234,7 +237,7 @@ export function trainBackward(s: TrainState): void {
     // attention sublayer, in reverse
     residualBackward(dxIn, da.attproj, da.res1, BT * C);
     k.matmulBackward(da.atty, dw('attn.c_proj.weight'), dw('attn.c_proj.bias'), da.attproj, a.atty, w('attn.c_proj.weight'), BT, C, C);
-    causalAttentionBackward(da.qkv, da.atty, a.qkv, a.att, B, T, C, nh);
+    attentionBackward(k, s.scratch, da.qkv, da.atty, a.qkv, a.att, B, T, C, nh);
     k.matmulBackward(da.ln1, dw('attn.c_attn.weight'), dw('attn.c_attn.bias'), da.qkv, a.ln1, w('attn.c_attn.weight'), BT, C, 3 * C);
     layernormBackward(dxIn, dw('ln_1.weight'), dw('ln_1.bias'), da.ln1, xIn, w('ln_1.weight'), a.ln1Mean, a.ln1Rstd, BT, C);
   }
@@ -246,4 +249,20 @@ function zeroActGrads(d: DActs): void {
   for (const l of d.layers) for (const t of Object.values(l)) t.fill(0);
   d.lnf.fill(0);
   d.logits.fill(0);
+}
+
+// The WASM SIMD kernel table (engine/wasm/), with params, grads and activations allocated in its
+// memory so no matmul copies anything. maxBytes bounds that memory (the shipped recipe needs
+// about 250 MiB).
+export async function wasmKernels(maxBytes = 1024 * 2 ** 20): Promise<TrainKernels> {
+  const { loadWasmKernels } = await import('../wasm/index');
+  const w = await loadWasmKernels({ maxBytes });
+  return {
+    name: 'wasm-simd',
+    matmulForward: w.matmulForward,
+    matmulTransposedForward: w.matmulTransposedForward,
+    matmulBackward: w.matmulBackward,
+    matmulTransposedBackward: w.matmulTransposedBackward,
+    alloc: w.alloc
+  };
 }

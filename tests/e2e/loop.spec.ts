@@ -71,6 +71,27 @@ test('choosing a token appends it and runs the model again', async ({ page }) =>
   await expect(page.locator('ol.bars')).toHaveAttribute('data-prompt', grown);
 });
 
+test('the figure computes once per change, then rests', async ({ page }) => {
+  // count the messages the page sends to the engine worker
+  await page.addInitScript(() => {
+    const post = Worker.prototype.postMessage;
+    (window as unknown as { posts: number }).posts = 0;
+    Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+      (window as unknown as { posts: number }).posts++;
+      return post.apply(this, args);
+    } as Worker['postMessage'];
+  });
+  await openTheLoop(page);
+  await page.getByLabel('Text so far').fill(prompt);
+  const figure = page.locator('figure.widget');
+  await expect(figure.locator(`ol.bars[data-prompt="${prompt}"]`)).toBeVisible();
+  await expect(figure).toHaveAttribute('aria-busy', 'false');
+  const posts = () => page.evaluate(() => (window as unknown as { posts: number }).posts);
+  const before = await posts();
+  await page.waitForTimeout(1000);
+  expect(await posts()).toBe(before);
+});
+
 test('the figure says when the model is untrained', async ({ page }) => {
   await openTheLoop(page);
   await page.getByLabel('Text so far').scrollIntoViewIfNeeded();
@@ -81,4 +102,25 @@ test('the figure says when the model is untrained', async ({ page }) => {
   } else {
     await expect(label).toHaveCount(0);
   }
+});
+
+test('a corrupt parameter file shows the engine’s error to the reader', async ({ page }) => {
+  await page.route('**/model.safetensors', (route) => route.fulfill({ body: 'this is not a safetensors file' }));
+  await openTheLoop(page);
+  await page.getByLabel('Text so far').scrollIntoViewIfNeeded();
+  const error = page.getByTestId('engine-error');
+  await expect(error).toContainText('The model could not be loaded.');
+  await expect(error).toContainText(/safetensors|parameter file/i);
+  await expect(error.getByRole('button', { name: 'Try again' })).toBeVisible();
+});
+
+test('a page without figures downloads no model', async ({ page }) => {
+  const models: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/models/')) models.push(r.url());
+  });
+  await page.goto('/');
+  await expect(page.getByRole('link', { name: /The loop/ })).toBeVisible();
+  await page.waitForTimeout(500);
+  expect(models).toEqual([]);
 });

@@ -1,5 +1,5 @@
 // Screenshots of every page, wide and narrow, light and dark, for a person to look at:
-// test-results/screens/<page>-<width>-<scheme>.png. The only assertion is that nothing on the page
+// test-results/screens/<page>-<width>-<scheme>.png, and each figure alone as ...-figure<n>.png. The only assertion is that nothing on the page
 // is wider than the screen.
 import { expect, test } from '@playwright/test';
 import { pages, waitForFigures } from './site';
@@ -16,7 +16,13 @@ for (const { name, path } of pages) {
         await waitForFigures(page);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow, 'horizontal overflow in px').toBeLessThanOrEqual(0);
-        await page.screenshot({ path: `test-results/screens/${name}-${width}-${colorScheme}.png`, fullPage: true });
+        const file = `test-results/screens/${name}-${width}-${colorScheme}`;
+        await page.screenshot({ path: `${file}.png`, fullPage: true });
+        // each figure on its own too, at full resolution, where the details are
+        const figures = page.locator('figure.widget');
+        for (let i = 0; i < (await figures.count()); i++) {
+          await figures.nth(i).screenshot({ path: `${file}-figure${i + 1}.png` });
+        }
       });
     }
   }

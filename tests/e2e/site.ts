@@ -46,4 +46,7 @@ export async function waitForFigures(page: Page): Promise<void> {
     await expect(figure.locator('[data-rank="0"], [data-testid="engine-error"]').first()).toBeVisible();
   }
   await page.evaluate(() => window.scrollTo(0, 0));
+  // let bars finish growing and fonts arrive, so a screenshot shows the final picture
+  await page.waitForFunction(() => document.getAnimations().length === 0);
+  await page.evaluate(() => document.fonts.ready);
 }

@@ -47,7 +47,6 @@ type Fetch = (url: string) => Promise<Response>;
 
 export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
   let model: Model | null = null;
-  let info: ModelInfo | null = null;
 
   function requireModel(): Model {
     if (!model) throw new EngineError('not_loaded', 'No model is loaded yet.');
@@ -99,17 +98,12 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
       ]);
       model = loadModel({ config: text(config), safetensors, tokenizer: text(tokenizer) });
       const meta = model.meta;
-      info = {
+      return {
         name: typeof meta.explorable_name === 'string' ? meta.explorable_name : (root.split('/').pop() ?? root),
         config: model.config,
         nParams: model.nParams,
         isRandom: meta.explorable_random_init === true
       };
-      return info;
-    },
-
-    info(): ModelInfo | null {
-      return info;
     },
 
     // The distribution over the next token after `prompt`: one forward pass, last position only.

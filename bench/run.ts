@@ -1,0 +1,89 @@
+// npm run bench [-- inference] [--json]   batch-1 generation in Chromium: ours vs tfjs (bench/inference.ts)
+// npm run bench -- train [--json]          training throughput in Node: ours vs tfjs-wasm (bench/train.ts)
+//
+// Speed is reported as ratios against a peer measured in the same run, on the same weights, never
+// as absolute targets: absolute numbers depend on the machine and on whatever else it is doing.
+// With --json, stdout carries exactly one JSON object; progress goes to stderr.
+import { EngineError } from '../engine/errors';
+import { run } from '../engine/cli/common';
+import { runInference, type InferenceReport } from './inference';
+import type { Row } from './page/main';
+
+const usage = 'usage: npm run bench [-- inference | train] [--json] [--steps N] [--batch B] [--seq T]';
+
+function parse(argv: string[]) {
+  const out = { command: 'inference', json: false, numbers: {} as Record<string, number> };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') out.json = true;
+    else if (/^--(steps|batch|seq)$/.test(a)) {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new EngineError('bad_argument', `${a} needs a whole number ≥ 1. ${usage}`);
+      out.numbers[a.slice(2)] = n;
+    } else if (a === 'inference' || a === 'train') out.command = a;
+    else throw new EngineError('bad_argument', `Unknown argument "${a}". ${usage}`);
+  }
+  if (out.command === 'inference' && Object.keys(out.numbers).length > 0) {
+    throw new EngineError('bad_argument', `--steps, --batch and --seq belong to "train". ${usage}`);
+  }
+  return out;
+}
+
+const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+function table(header: string[], rows: string[][]): string {
+  const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
+  return [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function printInference(r: InferenceReport): void {
+  const rows = r.contenders.filter((c) => c.row).map((c) => c.row!);
+  const out: string[] = [];
+  out.push(`model: ${r.model.name} (${r.model.nParams.toLocaleString('en-US')} parameters, context ${r.model.n_positions}), batch 1`);
+  out.push(`device: ${r.device}`);
+  out.push('');
+  out.push(table(
+    ['', 'ms/token (median)', 'prefill 64 (ms)', 'tokens/s', 'max |Δlogit| vs ours-cpu'],
+    r.contenders.map((c) => c.row
+      ? [c.name, fmt(c.row.ms_per_token, 3), fmt(c.row.prefill_ms_64, 1), fmt(c.row.tokens_per_s, 1), (c.maxLogitDiff ?? NaN).toExponential(1)]
+      : [c.name, '—', '—', '—', 'unavailable'])
+  ));
+  out.push('');
+  for (const c of r.contenders) out.push(c.row ? `${c.name}: ${c.detail}; median over ${c.decodeSteps} decode steps` : `${c.name}: unavailable: ${c.unavailable}`);
+  out.push('');
+  out.push('ratios ours/tfjs (time per token and prefill time; below 1 means ours is faster):');
+  const by = (n: Row['name']) => rows.find((x) => x.name === n);
+  for (const [ours, peer] of [['ours-cpu', 'tfjs-wasm'], ['ours-webgpu', 'tfjs-webgpu'], ['ours-webgpu', 'tfjs-wasm']] as const) {
+    const a = by(ours);
+    const b = by(peer);
+    if (a && b) out.push(`  ${ours} / ${peer}: per token ${(a.ms_per_token / b.ms_per_token).toFixed(2)}×, prefill ${(a.prefill_ms_64 / b.prefill_ms_64).toFixed(2)}×`);
+    else out.push(`  ${ours} / ${peer}: not measured (${!a ? ours : peer} unavailable)`);
+  }
+  out.push('');
+  out.push('tokens/s = 1000 / median ms per decode step (batch 1, KV cache, logits read back every step).');
+  out.push('tfjs decodes with its own KV cache (TfjsDecoder in tests/reference/tfjs-gpt.ts): weights uploaded');
+  out.push('once, head pre-transposed, keys cached transposed, tf.tidy; the same weights as ours.');
+  if (/swiftshader/i.test(r.device)) {
+    out.push('NOTE: WebGPU here is SwiftShader, a CPU emulation of a GPU: the webgpu rows say nothing about real GPUs.');
+  }
+  console.log(out.join('\n'));
+}
+
+run(async () => {
+  const args = parse(process.argv.slice(2));
+  const progress = (line: string) => process.stderr.write(line + '\n');
+  if (args.command === 'inference') {
+    const report = await runInference(progress);
+    if (args.json) {
+      const rows = report.contenders.filter((c) => c.row).map((c) => c.row!);
+      process.stdout.write(JSON.stringify({ rows, device: report.device }) + '\n');
+      for (const c of report.contenders) if (!c.row) progress(`${c.name}: unavailable: ${c.unavailable}`);
+    } else printInference(report);
+    return;
+  }
+  const { runTrain, printTrain } = await import('./train');
+  const report = await runTrain({ steps: args.numbers.steps, batch: args.numbers.batch, seq: args.numbers.seq }, progress);
+  if (args.json) process.stdout.write(JSON.stringify({ rows: report.rows }) + '\n');
+  else printTrain(report);
+});
