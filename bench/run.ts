@@ -29,7 +29,13 @@ function parse(argv: string[]) {
   return out;
 }
 
+// five significant digits: beyond them a timing is noise
+const round = (x: number) => Number(x.toPrecision(5));
+
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+// two significant digits, at least two decimals: 0.012, 0.49, 7.51
+const ratio = (x: number) => (x < 0.1 ? x.toPrecision(2) : x.toFixed(2));
 
 function table(header: string[], rows: string[][]): string {
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -57,7 +63,7 @@ function printInference(r: InferenceReport): void {
   for (const [ours, peer] of [['ours-cpu', 'tfjs-wasm'], ['ours-webgpu', 'tfjs-webgpu'], ['ours-webgpu', 'tfjs-wasm']] as const) {
     const a = by(ours);
     const b = by(peer);
-    if (a && b) out.push(`  ${ours} / ${peer}: per token ${(a.ms_per_token / b.ms_per_token).toFixed(2)}×, prefill ${(a.prefill_ms_64 / b.prefill_ms_64).toFixed(2)}×`);
+    if (a && b) out.push(`  ${ours} / ${peer}: per token ${ratio(a.ms_per_token / b.ms_per_token)}×, prefill ${ratio(a.prefill_ms_64 / b.prefill_ms_64)}×`);
     else out.push(`  ${ours} / ${peer}: not measured (${!a ? ours : peer} unavailable)`);
   }
   out.push('');
@@ -76,7 +82,9 @@ run(async () => {
   if (args.command === 'inference') {
     const report = await runInference(progress);
     if (args.json) {
-      const rows = report.contenders.filter((c) => c.row).map((c) => c.row!);
+      const rows = report.contenders.filter((c) => c.row).map(({ row }) => ({
+        name: row!.name, ms_per_token: round(row!.ms_per_token), prefill_ms_64: round(row!.prefill_ms_64), tokens_per_s: round(row!.tokens_per_s)
+      }));
       process.stdout.write(JSON.stringify({ rows, device: report.device }) + '\n');
       for (const c of report.contenders) if (!c.row) progress(`${c.name}: unavailable: ${c.unavailable}`);
     } else printInference(report);
@@ -84,6 +92,6 @@ run(async () => {
   }
   const { runTrain, printTrain } = await import('./train');
   const report = await runTrain({ steps: args.numbers.steps, batch: args.numbers.batch, seq: args.numbers.seq }, progress);
-  if (args.json) process.stdout.write(JSON.stringify({ rows: report.rows }) + '\n');
+  if (args.json) process.stdout.write(JSON.stringify({ rows: report.rows.map((r) => ({ name: r.name, tokens_per_s: round(r.tokens_per_s) })) }) + '\n');
   else printTrain(report);
 });

@@ -81,23 +81,31 @@ function withFallback(model: Weights, gpu: Runner, onFallback?: (reason: string)
     createCache: () => new TrackedCache(),
     async forward(ids, opts = {}) {
       const cache = opts.cache as TrackedCache | undefined;
+      if (cache !== undefined && !(cache instanceof TrackedCache)) {
+        throw new EngineError('bad_cache', 'This cache belongs to another runner: make caches with the runner that uses them.');
+      }
       for (let attempt = 0; ; attempt++) {
+        // Calls can overlap (the page awaits one while the reader types), so each attempt keeps the
+        // runner it started on: when a concurrent call has already moved to the CPU, a failure of
+        // this one on the old GPU runner is redone on the CPU, not reported.
+        const used = active;
         try {
-          if (cache && cache.innerOf !== active) {
+          if (cache && cache.innerOf !== used) {
             // rebuild this cache on the new backend from the ids it had seen
-            cache.inner = active.createCache();
-            cache.innerOf = active;
-            if (cache.ids.length > 0) await active.forward(cache.ids, { cache: cache.inner, lastOnly: true });
+            cache.inner = used.createCache();
+            cache.innerOf = used;
+            if (cache.ids.length > 0) await used.forward(cache.ids, { cache: cache.inner, lastOnly: true });
           }
-          const result = await active.forward(ids, { ...opts, cache: cache?.inner });
+          const result = await used.forward(ids, { ...opts, cache: cache?.inner });
           cache?.ids.push(...ids);
           return result;
         } catch (e) {
+          if (used !== active) continue;
           if (e instanceof EngineError && e.code !== 'gpu_error' && e.code !== 'gpu_lost') throw e; // bad input: the same on any backend
-          if (active.backend === 'cpu' || attempt > 0) throw e;
+          if (used.backend === 'cpu' || attempt > 0) throw e;
           const reason = `WebGPU failed, continuing on the CPU: ${(e as Error).message}`;
           try {
-            active.dispose();
+            used.dispose();
           } catch {
             // the device may already be gone
           }

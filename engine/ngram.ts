@@ -69,7 +69,7 @@ export class CharNgram {
 
   // The three estimates for every scored character of the paragraphs, for tuning and scoring:
   // p1 = P1(c), m2 = n(bc)/n(b) or NaN when b is unseen, m3 = n(abc)/n(ab) or NaN.
-  estimates(paragraphs: readonly string[]): { p1: Float64Array; m2: Float64Array; m3: Float64Array } {
+  estimates(paragraphs: readonly string[]): Estimates {
     const { V, n1, n2, n3, total } = this;
     // row sums of the counts: n(b) as a context and n(ab) as a context
     const c2 = new Float64Array(V);
@@ -93,17 +93,20 @@ export class CharNgram {
 }
 
 // Mean negative log-likelihood (nats per character) of the interpolated model of the given order.
-export function ngramNats(
-  e: { p1: Float64Array; m2: Float64Array; m3: Float64Array }, order: 1 | 2 | 3, lambda2: number, lambda3: number
-): number {
+export type Estimates = { p1: Float64Array; m2: Float64Array; m3: Float64Array };
+
+// The interpolated probability of scored character i (see the formulas at the top).
+export function ngramProb(e: Estimates, i: number, order: 1 | 2 | 3, lambda2: number, lambda3: number): number {
+  let p = e.p1[i];
+  if (order >= 2 && !Number.isNaN(e.m2[i])) p = lambda2 * e.m2[i] + (1 - lambda2) * p;
+  if (order >= 3 && !Number.isNaN(e.m3[i])) p = lambda3 * e.m3[i] + (1 - lambda3) * p;
+  return p;
+}
+
+export function ngramNats(e: Estimates, order: 1 | 2 | 3, lambda2: number, lambda3: number): number {
   let nats = 0;
   const n = e.p1.length;
-  for (let i = 0; i < n; i++) {
-    let p = e.p1[i];
-    if (order >= 2 && !Number.isNaN(e.m2[i])) p = lambda2 * e.m2[i] + (1 - lambda2) * p;
-    if (order >= 3 && !Number.isNaN(e.m3[i])) p = lambda3 * e.m3[i] + (1 - lambda3) * p;
-    nats -= Math.log(p);
-  }
+  for (let i = 0; i < n; i++) nats -= Math.log(ngramProb(e, i, order, lambda2, lambda3));
   return nats / n;
 }
 

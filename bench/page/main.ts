@@ -111,7 +111,7 @@ async function measure(dec: Decoder, prompt: number[], nPositions: number): Prom
   for (let i = 0; i < 4; i++) logits = await dec.feed([argmax(logits)]);
 
   const prefill: number[] = [];
-  let prefillLogits = new Float32Array(0);
+  let prefillLogits: Float32Array = new Float32Array(0);
   const p0 = performance.now();
   while (prefill.length < PREFILL_RUNS[1] && (prefill.length < PREFILL_RUNS[0] || performance.now() - p0 < PREFILL_BUDGET_MS)) {
     dec.reset();

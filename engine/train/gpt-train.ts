@@ -252,9 +252,10 @@ function zeroActGrads(d: DActs): void {
 }
 
 // The WASM SIMD kernel table (engine/wasm/), with params, grads and activations allocated in its
-// memory so no matmul copies anything. maxBytes bounds that memory (the shipped recipe needs
-// about 250 MiB).
-export async function wasmKernels(maxBytes = 1024 * 2 ** 20): Promise<TrainKernels> {
+// memory so no matmul copies anything. maxBytes bounds that memory: one training state of the
+// shipped recipe (B = 8, T = 128) takes about 101 MiB; `npm run train` keeps two (training and a
+// held-out sample).
+export async function wasmKernels(maxBytes = 512 * 2 ** 20): Promise<TrainKernels> {
   const { loadWasmKernels } = await import('../wasm/index');
   const w = await loadWasmKernels({ maxBytes });
   return {

@@ -14,30 +14,32 @@
 ;; current contents (+=, the backward kernels).
 ;;
 ;; How it is fast (the scheme of GotoBLAS, Goto & van de Geijn, "Anatomy of High-Performance
-;; Matrix Multiplication", ACM TOMS 2008): the product is cut into blocks of KC = 256 values of k,
-;; NCB = 256 columns and MC = 64 rows. Each block of B is copied ("packed") into panels of 8
+;; Matrix Multiplication", ACM TOMS 2008): the product is cut into blocks of KC = 512 values of k,
+;; NCB = 512 columns and MC = 32 rows. Each block of B is copied ("packed") into panels of 8
 ;; columns laid out k by k, and each block of A into tiles of 4 rows laid out k by k, whatever the
 ;; strides were. A kernel then keeps a 4 × 8 tile of C in eight v128 locals and, per k, reads two
-;; vectors of B and four floats of A, all contiguous, for 32 multiply-adds. The panel of B (8 KiB)
-;; stays in L1 while the tiles of A (4 KiB each, 64 KiB a block) come from L2. Copying costs one
-;; read and write per element of A and B, against 2·Nc and 2·M flops per element that reuse it.
-;; Packing also pads the edges with zeros, so any M, K, Nc work; edge tiles go through a scratch
-;; tile so that nothing outside C is written.
+;; vectors of B and four floats of A, all contiguous, for 32 multiply-adds. The panel of B (16 KiB)
+;; and a tile of A (8 KiB) fit in L1 together; the block of A (64 KiB) stays in L2 while every
+;; panel runs against it. Copying costs one read and one write per element of A and B, against
+;; the 2·NCB or 2·M flops that reuse each. Packing also pads the edges with zeros, so any M, K, Nc
+;; work; edge tiles go through a scratch tile so that nothing outside C is written. These sizes
+;; were the fastest of those tried on the training shapes (bench/kernels.ts); they matter little.
 ;;
 ;; The kernel body is not unrolled on purpose: V8 hoists the loads of an unrolled body to its top
 ;; and then runs out of the 15 vector registers it allocates on x64, spilling the accumulators.
 ;;
-;; Fewer than ROWS = 4 rows (M = 1: decoding one token) skip packing: row kernels stream B once in
-;; memory order, which is what a matrix-vector product is bound by.
+;; Fewer than 8 rows (M = 1: decoding one token) skip packing, which would cost as much as the
+;; product: row kernels stream B once in memory order, which is what a matrix-vector product is
+;; bound by.
 (module
   (import "env" "memory" (memory 1))
 
   ;; the scratch tile for edges (4 × 8 floats), then the packed blocks of A (MC × KC floats) and B
-  ;; (KC × NCB floats); the caller's tensors start at heapBase
+  ;; (KC × NCB floats); the caller's tensors start at heapBase (1088 KiB)
   (global $edge i32 (i32.const 64))
   (global $packA i32 (i32.const 256))
   (global $packB i32 (i32.const 65792))
-  (global (export "heapBase") i32 (i32.const 327936))
+  (global (export "heapBase") i32 (i32.const 1114368))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; The packed product
@@ -215,7 +217,7 @@
     (local $m0 i32) (local $mn i32) (local $jp i32) (local $mt i32) (local $pa i32) (local $pb i32)
     (local $ct i32) (local $m i32)
     (if (i32.or (i32.eqz (local.get $M)) (i32.eqz (local.get $Nc))) (then (return)))
-    (if (i32.lt_u (local.get $M) (i32.const 4))
+    (if (i32.lt_u (local.get $M) (i32.const 8))
       (then
         (loop $row
           (if (i32.eq (local.get $bjs) (i32.const 4))
@@ -233,20 +235,20 @@
         (return)))
     (loop $colBlock
       (local.set $jn (i32.sub (local.get $Nc) (local.get $j0)))
-      (if (i32.gt_u (local.get $jn) (i32.const 256)) (then (local.set $jn (i32.const 256))))
+      (if (i32.gt_u (local.get $jn) (i32.const 512)) (then (local.set $jn (i32.const 512))))
       (local.set $k0 (i32.const 0))
       (local.set $modeK (local.get $mode))
       (loop $kBlock
         ;; a K of 0 still makes one pass, which writes the bias or zeros
         (local.set $kn (i32.sub (local.get $K) (local.get $k0)))
-        (if (i32.gt_u (local.get $kn) (i32.const 256)) (then (local.set $kn (i32.const 256))))
+        (if (i32.gt_u (local.get $kn) (i32.const 512)) (then (local.set $kn (i32.const 512))))
         (call $packB
           (i32.add (local.get $b) (i32.add (i32.mul (local.get $k0) (local.get $bks)) (i32.mul (local.get $j0) (local.get $bjs))))
           (local.get $bks) (local.get $bjs) (local.get $kn) (local.get $jn))
         (local.set $m0 (i32.const 0))
         (loop $rowBlock
           (local.set $mn (i32.sub (local.get $M) (local.get $m0)))
-          (if (i32.gt_u (local.get $mn) (i32.const 64)) (then (local.set $mn (i32.const 64))))
+          (if (i32.gt_u (local.get $mn) (i32.const 32)) (then (local.set $mn (i32.const 32))))
           (call $packA
             (i32.add (local.get $a) (i32.add (i32.mul (local.get $m0) (local.get $ars)) (i32.mul (local.get $k0) (local.get $aks))))
             (local.get $ars) (local.get $aks) (local.get $mn) (local.get $kn))

@@ -1,13 +1,17 @@
 // Chapter 1, read the way a reader reads it: the numbers in its figure must be the engine's numbers.
+// The site is opened with ?backend=cpu, so the page runs the same float32 arithmetic as the
+// command line (a GPU, even a software one, sums in another order).
 import { expect, test, type Page } from '@playwright/test';
 import { modelConfig, trace } from './site';
 
 const prompt = 'The little dog ran to the';
 
 async function openTheLoop(page: Page) {
-  await page.goto('/');
+  await page.goto('/?backend=cpu');
   await page.getByRole('link', { name: /The loop/ }).click();
   await expect(page).toHaveURL(/\/the-loop$/);
+  // the setting from the first page's address holds after moving to the chapter
+  await expect(page.getByTestId('engine-toggle')).toContainText('CPU');
   await expect(page.getByRole('heading', { level: 1, name: 'The loop' })).toBeVisible();
 }
 
@@ -83,7 +87,7 @@ test('the figure computes once per change, then rests', async ({ page }) => {
   });
   await openTheLoop(page);
   await page.getByLabel('Text so far').fill(prompt);
-  const figure = page.locator('figure.widget');
+  const figure = page.locator('figure.widget').first();
   await expect(figure.locator(`ol.bars[data-prompt="${prompt}"]`)).toBeVisible();
   await expect(figure).toHaveAttribute('aria-busy', 'false');
   const posts = () => page.evaluate(() => (window as unknown as { posts: number }).posts);
@@ -108,7 +112,7 @@ test('a corrupt parameter file shows the engine’s error to the reader', async 
   await page.route('**/model.safetensors', (route) => route.fulfill({ body: 'this is not a safetensors file' }));
   await openTheLoop(page);
   await page.getByLabel('Text so far').scrollIntoViewIfNeeded();
-  const error = page.getByTestId('engine-error');
+  const error = page.getByTestId('engine-error').first();
   await expect(error).toContainText('The model could not be loaded.');
   await expect(error).toContainText(/safetensors|parameter file/i);
   await expect(error.getByRole('button', { name: 'Try again' })).toBeVisible();

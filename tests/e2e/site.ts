@@ -36,14 +36,44 @@ export function trace(prompt: string): TraceOutput {
   return JSON.parse(line) as TraceOutput;
 }
 
-// Wait until every live figure on the page has drawn its first result (or shown an error).
+export interface GenerateOutput {
+  ids: number[];
+  prompt_tokens: number;
+  text: string;
+  pieces: string[];
+  stop: 'eot' | 'max_tokens' | 'context_full';
+  steps: { chosen: number; cache_length: number; kept_mass: number; top: { id: number; text: string; p: number }[] }[];
+}
+
+export interface GenerateArgs {
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  seed: number;
+}
+
+// The engine's generation from the command line, with the same settings as a figure.
+export function generate(a: GenerateArgs): GenerateOutput {
+  const args = ['run', '--silent', 'generate', '--', '--prompt', a.prompt, '--tokens', String(a.tokens), '--temperature', String(a.temperature), '--seed', String(a.seed), '--model', modelDir, '--json'];
+  if (a.topK !== undefined) args.push('--top-k', String(a.topK));
+  if (a.topP !== undefined) args.push('--top-p', String(a.topP));
+  const out = execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`npm run generate printed no JSON:\n${out}`);
+  return JSON.parse(line) as GenerateOutput;
+}
+
+// Wait until every live figure on the page has drawn its first result (or shown an error): a
+// figure marks its first result with data-rank="0" (a ranked list) or data-ready.
 export async function waitForFigures(page: Page): Promise<void> {
   const figures = page.locator('figure.widget');
   const count = await figures.count();
   for (let i = 0; i < count; i++) {
     const figure = figures.nth(i);
     await figure.scrollIntoViewIfNeeded();
-    await expect(figure.locator('[data-rank="0"], [data-testid="engine-error"]').first()).toBeVisible();
+    await expect(figure.locator('[data-rank="0"], [data-ready], [data-testid="engine-error"]').first()).toBeVisible();
   }
   await page.evaluate(() => window.scrollTo(0, 0));
   // let bars finish growing and fonts arrive, so a screenshot shows the final picture

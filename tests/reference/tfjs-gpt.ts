@@ -27,8 +27,8 @@ export function toTensors(config: GPTConfig, params: Params): TfParams {
   return out;
 }
 
-// The three places where a fast tfjs program and a plain one differ. The plain choices are the
-// reference; the benchmark swaps in faster ones (a fused bias, a pre-transposed head).
+// The places where a fast tfjs program and a plain one differ. The plain choices are the
+// reference; the training benchmark swaps in faster ones (bench/tfjs-train.ts).
 export interface Ops {
   linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D; // (N, IC) @ (IC, OC) + (OC)
   embed(ids: tf.Tensor1D, wte: tf.Tensor2D): tf.Tensor2D; // (N) -> (N, C)
@@ -48,7 +48,8 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number)
 
 // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the tanh approximation GPT-2 was trained with
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  const cube = tf.mul(x, tf.mul(x, x)); // not tf.pow, whose gradient also differentiates the exponent
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
@@ -85,18 +86,19 @@ export function gptForwardTf(
   const mask = causalMask(T, 0); // (T, T)
   const attention: tf.Tensor4D[] = [];
 
-  // (B, T, C) -> (B, nh, T, hs): each head sees its own hs-wide slice of the channels
-  const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]);
+  // (B, T, C) -> (B·nh, T, hs): each head sees its own hs-wide slice of the channels
+  const heads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), [B * nh, T, hs]) as tf.Tensor3D;
 
   for (let l = 0; l < config.n_layer; l++) {
     const h = (name: string) => p(`h.${l}.${name}`);
     const ln1 = tf.reshape(layerNorm(x, h('ln_1.weight'), h('ln_1.bias'), eps), [B * T, C]) as tf.Tensor2D; // (B*T, C)
     const qkv = ops.linear(ln1, h('attn.c_attn.weight'), h('attn.c_attn.bias')); // (B*T, 3C)
-    const [q, k, v] = tf.split(tf.reshape(qkv, [B, T, 3 * C]), 3, 2).map(heads); // each (B, nh, T, hs)
-    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nh, T, T)
-    const att = tf.softmax(tf.add(scores, mask)) as tf.Tensor4D; // (B, nh, T, T)
-    if (opts.attention) attention.push(att);
-    const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // (B*T, C)
+    const [q, k, v] = tf.split(tf.reshape(qkv, [B, T, 3 * C]), 3, 2).map(heads); // each (B·nh, T, hs)
+    const kT = tf.transpose(k, [0, 2, 1]) as tf.Tensor3D; // (B·nh, hs, T)
+    const scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(hs)); // (B·nh, T, T)
+    const att = tf.softmax(tf.add(scores, mask)) as tf.Tensor3D; // (B·nh, T, T)
+    if (opts.attention) attention.push(tf.reshape(att, [B, nh, T, T]));
+    const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, nh, T, hs]), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // (B*T, C)
     x = tf.add(x, tf.reshape(ops.linear(y, h('attn.c_proj.weight'), h('attn.c_proj.bias')), [B, T, C]));
 
     const ln2 = tf.reshape(layerNorm(x, h('ln_2.weight'), h('ln_2.bias'), eps), [B * T, C]) as tf.Tensor2D; // (B*T, C)
@@ -239,7 +241,7 @@ export class TfjsDecoder {
       // generation needs only the last position: the head (the largest matmul) runs on one row
       const rows = allPositions ? x : tf.slice(x, [T - 1, 0], [1, C]); // (rows, C)
       const lnf = layerNorm(rows, p('ln_f.weight'), p('ln_f.bias'), eps) as tf.Tensor2D; // (rows, C)
-      return tf.matMul(lnf, this.wteT); // (rows, V)
+      return tf.matMul(lnf, this.wteT) as tf.Tensor2D; // (rows, V)
     });
     this.reset();
     this.kT = newKT;

@@ -29,6 +29,11 @@ export const neededLimits = {
 } as const;
 
 export interface Gpu {
+  // The GPU object and adapter are kept for as long as the device: in Node, the webgpu package
+  // frees its native instance when the GPU object is garbage-collected, even with a device alive,
+  // and the next event it processes crashes the process.
+  api: GPU;
+  adapter: GPUAdapter;
   device: GPUDevice;
   description: string; // the adapter, in words
   health: Health;
@@ -51,7 +56,7 @@ export async function requestGpu(gpu: GPU | undefined): Promise<Gpu> {
   if (!device) throw new Error('the GPU adapter gave no device');
   const info = adapter.info as GPUAdapterInfo | undefined;
   const words = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s);
-  return { device, description: `WebGPU (${words.length > 0 ? words.join(', ') : 'unnamed adapter'})`, health: new Health(device) };
+  return { api, adapter, device, description: `WebGPU (${words.length > 0 ? words.join(', ') : 'unnamed adapter'})`, health: new Health(device) };
 }
 
 // A device can be lost (driver reset, GPU unplugged, the tab in the background too long, our own
@@ -81,7 +86,7 @@ export class Health {
     if (e instanceof EngineError) return e;
     // a GPUError is not an Error, but has a message
     const message = e !== null && typeof e === 'object' && 'message' in e ? String(e.message) : String(e);
-    if (this.lost !== null) return new EngineError('gpu_lost', `The GPU device was lost: ${this.lost} (${message})`);
+    if (this.lost !== null) return new EngineError('gpu_lost', `The GPU device was lost: ${this.lost}${message ? ` (${message})` : ''}`);
     return new EngineError('gpu_error', `The GPU failed during a forward pass: ${message}`);
   }
 }

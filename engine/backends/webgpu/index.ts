@@ -6,7 +6,7 @@
 import type { Cache, RunOptions, RunResult, Runner } from '../../backend';
 import { EngineError } from '../../errors';
 import { checkTokens, type Trace, type TraceKey, type TracedTensor, type Weights } from '../../gpt';
-import { bufferUsage, mapModeRead, requestGpu, type Health } from './device';
+import { bufferUsage, mapModeRead, requestGpu, type Gpu } from './device';
 import { GpuForward, kernelSources, type CacheBuffers } from './forward';
 import { Recorder, createKernels } from './recorder';
 import { uploadWeights } from './weights';
@@ -19,6 +19,7 @@ export interface WebGPURunnerOptions {
 
 export interface WebGPURunner extends Runner {
   readonly weightBlocks: number; // GPU buffers the linear weights are split into (one per matrix when none is split)
+  readonly gpu: Gpu; // the device, and what must outlive it
 }
 
 class GpuCache implements Cache {
@@ -34,7 +35,8 @@ export async function createWebGPURunner(model: Weights, gpu?: GPU, opts: WebGPU
   if (config.n_embd % 4 !== 0) {
     throw new Error(`the WebGPU kernels read vec4s, and n_embd (${config.n_embd}) is not a multiple of 4`);
   }
-  const { device, description, health } = await requestGpu(gpu);
+  const held = await requestGpu(gpu);
+  const { device, description, health } = held;
   try {
     const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     device.pushErrorScope('out-of-memory');
@@ -49,17 +51,16 @@ export async function createWebGPURunner(model: Weights, gpu?: GPU, opts: WebGPU
       (n, l) => n + l.cAttn.blocks.length + l.cProj.blocks.length + l.cFc.blocks.length + l.mProj.blocks.length,
       weights.head.blocks.length
     );
-    return runner(model, device, description, health, gpuForward, weightBlocks);
+    return runner(model, held, gpuForward, weightBlocks);
   } catch (e) {
     device.destroy();
     throw e;
   }
 }
 
-function runner(
-  model: Weights, device: GPUDevice, description: string, health: Health, gpuForward: GpuForward, weightBlocks: number
-): WebGPURunner {
+function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks: number): WebGPURunner {
   const { config } = model;
+  const { device, description, health } = held;
   const owner = {};
   let staging: GPUBuffer | null = null; // grows to the largest readback seen
   let disposed = false;
@@ -120,6 +121,13 @@ function runner(
       if (target.mapState === 'mapped') target.unmap();
       throw health.failure(failure);
     }
+    // a device lost while the pass ran may still have let the map succeed, over stale contents
+    try {
+      health.check();
+    } catch (e) {
+      target.unmap();
+      throw e;
+    }
 
     const data = target.getMappedRange(0, bytes);
     const trace: Trace = { layers: Array.from({ length: config.n_layer }, () => ({})) };
@@ -151,6 +159,7 @@ function runner(
       queue = result.catch(() => undefined);
       return result;
     },
+    gpu: held,
     dispose() {
       disposed = true;
       device.destroy();

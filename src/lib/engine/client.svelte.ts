@@ -1,10 +1,15 @@
 // The page's side of the engine worker. One worker serves every widget on the page; it is created,
 // and the model downloaded, only when the first widget asks (widgets ask when they come near the
-// viewport). `status`, `error`, `info` and `progress` are reactive, so widgets can show them.
+// viewport). `status`, `error`, `info`, `progress`, the backend and the last pass's timing are
+// reactive, so widgets and the engine control can show them.
 import { proxy, wrap, type Remote } from 'comlink';
 import { base } from '$app/paths';
 import { DEFAULT_MODEL } from '$lib/model';
-import type { EngineApi, LoadProgress, ModelInfo, NextTokenOptions, NextTokenResult } from './api';
+import type {
+  BackendInfo, EngineApi, GenerationSettings, GenerationStart, GenerationStep, LoadProgress, ModelInfo,
+  NextTokenOptions, NextTokenResult, ParameterFileInfo, PassTiming, TensorValues
+} from './api';
+import { resolveBackendSetting, type BackendChoice, type BackendSetting } from './backend-setting';
 
 export type EngineStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -22,20 +27,36 @@ export function failure(e: unknown): EngineFailure {
   return { code: null, message: String(e) };
 }
 
+const storageKey = 'explorable-llm.backend';
+
 export class EngineClient {
   status = $state<EngineStatus>('idle');
   error = $state<string | null>(null);
   info = $state.raw<ModelInfo | null>(null);
   progress = $state.raw<LoadProgress | null>(null);
 
+  backendChoice = $state<BackendChoice>('auto'); // the reader's setting
+  backend = $state.raw<BackendInfo | null>(null); // what runs, once the engine has started
+  switching = $state(false);
+  lastPass = $state.raw<PassTiming | null>(null);
+  // Something the reader should know about the backend: a bad ?backend= value, WebGPU that was
+  // asked for and could not start, or a GPU lost mid-session. Shown until dismissed.
+  notice = $state<string | null>(null);
+  // Counts runner changes: a generation's KV cache lives on its runner, so a widget holding one
+  // starts again when this moves.
+  backendEpoch = $state(0);
+
   readonly modelUrl: string;
   #worker: Worker | null = null;
   #remote: Remote<EngineApi> | null = null;
   #ready: Promise<ModelInfo> | null = null;
+  #applying: Promise<void> | null = null;
 
   // modelUrl: the folder holding config.json, model.safetensors and tokenizer.json
-  constructor(modelUrl: string) {
+  constructor(modelUrl: string, setting: BackendSetting = { choice: 'auto', problem: null }) {
     this.modelUrl = modelUrl;
+    this.backendChoice = setting.choice;
+    this.notice = setting.problem;
   }
 
   // Start the worker and load the model, once; every later call gets the same promise.
@@ -48,12 +69,28 @@ export class EngineClient {
   retry(): Promise<ModelInfo> {
     this.#worker?.terminate();
     this.#worker = this.#remote = this.#ready = null;
+    this.backend = null;
     return this.start();
+  }
+
+  // Change the backend. Before the engine starts this only records the choice; after, the worker
+  // builds the new runner (the model stays loaded) and every widget's text and settings stay.
+  async setBackend(choice: BackendChoice): Promise<void> {
+    this.backendChoice = choice;
+    this.notice = null;
+    try {
+      localStorage.setItem(storageKey, choice);
+    } catch {
+      // storage may be disabled; the choice then lasts for this visit
+    }
+    if (this.status === 'ready') await this.#applyBackend();
   }
 
   async nextToken(prompt: string, opts: NextTokenOptions): Promise<NextTokenResult> {
     const remote = await this.#started();
-    return remote.nextToken(prompt, opts);
+    const r = await remote.nextToken(prompt, opts);
+    this.lastPass = r.pass;
+    return r;
   }
 
   async appendToken(prompt: string, id: number): Promise<string> {
@@ -61,9 +98,68 @@ export class EngineClient {
     return remote.appendToken(prompt, id);
   }
 
+  async startGeneration(prompt: string, settings: GenerationSettings): Promise<GenerationStart> {
+    const remote = await this.#started();
+    return remote.startGeneration(prompt, settings);
+  }
+
+  async step(session: number): Promise<GenerationStep> {
+    const remote = await this.#started();
+    const s = await remote.step(session);
+    this.lastPass = s.pass;
+    return s;
+  }
+
+  async endGeneration(session: number): Promise<void> {
+    const remote = await this.#started();
+    return remote.endGeneration(session);
+  }
+
+  async parameterFile(): Promise<ParameterFileInfo> {
+    const remote = await this.#started();
+    return remote.parameterFile();
+  }
+
+  async tensorValues(name: string, count?: number): Promise<TensorValues> {
+    const remote = await this.#started();
+    return remote.tensorValues(name, count);
+  }
+
   async #started(): Promise<Remote<EngineApi>> {
     await this.start();
+    // a switch in progress: calls go to the new runner
+    if (this.#applying) await this.#applying;
     return this.#remote!;
+  }
+
+  // Bring the worker's runner in line with backendChoice. The choice may change while a runner is
+  // being built (a reader clicking through the options); the loop ends on the latest one.
+  #applyBackend(): Promise<void> {
+    this.#applying ??= (async () => {
+      this.switching = true;
+      try {
+        for (;;) {
+          const choice = this.backendChoice;
+          const info = await this.#remote!.setBackend(choice, proxy((lost: BackendInfo) => this.#fellBack(lost)));
+          if (choice !== this.backendChoice) continue;
+          this.backend = info;
+          this.backendEpoch++;
+          // auto that finds no usable GPU is working as meant; WebGPU asked for and refused is news
+          if (info.fallback && choice === 'webgpu') this.notice = info.fallback;
+          return;
+        }
+      } finally {
+        this.switching = false;
+        this.#applying = null;
+      }
+    })();
+    return this.#applying;
+  }
+
+  // The GPU failed mid-session and the worker moved to the CPU.
+  #fellBack(info: BackendInfo) {
+    this.backend = info;
+    this.notice = info.fallback;
   }
 
   async #load(): Promise<ModelInfo> {
@@ -85,6 +181,7 @@ export class EngineClient {
         crashed
       ]);
       this.info = info;
+      await Promise.race([this.#applyBackend(), crashed]);
       this.status = 'ready';
       return info;
     } catch (e) {
@@ -95,10 +192,22 @@ export class EngineClient {
   }
 }
 
+// The backend a visit starts with: ?backend= in the address, else the reader's last choice.
+function initialBackend(): BackendSetting {
+  if (typeof location === 'undefined') return { choice: 'auto', problem: null };
+  let stored: string | null = null;
+  try {
+    stored = localStorage.getItem(storageKey);
+  } catch {
+    // no storage: nothing remembered
+  }
+  return resolveBackendSetting(new URLSearchParams(location.search).get('backend'), stored);
+}
+
 let shared: EngineClient | null = null;
 
 // The engine every widget uses unless it is given another: created on first use, in the browser.
 export function getEngine(): EngineClient {
-  shared ??= new EngineClient(`${base}/models/${DEFAULT_MODEL}`);
+  shared ??= new EngineClient(`${base}/models/${DEFAULT_MODEL}`, initialBackend());
   return shared;
 }

@@ -3,9 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngineApi } from '../../../src/lib/engine/api';
+import { createCpuRunner } from '../../../engine/backends/cpu';
+import { generate, type Step } from '../../../engine/generate';
 import { forward } from '../../../engine/gpt';
 import { loadModel } from '../../../engine/model';
-import { distribution } from '../../../engine/sampling';
+import { countParams } from '../../../engine/config';
+import { parseSafetensors } from '../../../engine/safetensors';
+import { distribution, softmaxWithTemperature } from '../../../engine/sampling';
 
 const index = JSON.parse(readFileSync('static/models/index.json', 'utf8')) as { default: string };
 const dir = join('static/models', index.default);
@@ -21,13 +25,15 @@ function serve(replace: Record<string, Uint8Array<ArrayBuffer> | number> = {}) {
   };
 }
 
+// A loaded model on the CPU: the backend whose numbers are the reference.
 async function loaded() {
   const api = createEngineApi(serve());
   const info = await api.load(base);
+  await api.setBackend('cpu');
   return { api, info };
 }
 
-const reference = loadModel({
+const referenceModel = loadModel({
   config: readFileSync(join(dir, 'config.json'), 'utf8'),
   safetensors: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))),
   tokenizer: readFileSync(join(dir, 'tokenizer.json'), 'utf8')
@@ -37,7 +43,7 @@ describe('load', () => {
   it('reports the model it built', async () => {
     const { info } = await loaded();
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(info.nParams).toBe(reference.nParams);
+    expect(info.nParams).toBe(referenceModel.nParams);
     expect(info.config.vocab_size).toBe(config.vocab_size);
     expect(info.isRandom).toBe(config.explorable_random_init === true);
     expect(info.name).toBe(config.explorable_name ?? index.default);
@@ -62,17 +68,23 @@ describe('load', () => {
 });
 
 describe('nextToken', () => {
-  it('answers before a load with a clear error', () => {
-    expect(() => createEngineApi(serve()).nextToken('hi', { temperature: 1 })).toThrow(expect.objectContaining({ code: 'not_loaded' }));
+  it('answers before a load with a clear error', async () => {
+    await expect(createEngineApi(serve()).nextToken('hi', { temperature: 1 })).rejects.toMatchObject({ code: 'not_loaded' });
+  });
+
+  it('answers before a backend is chosen with a clear error', async () => {
+    const api = createEngineApi(serve());
+    await api.load(base);
+    await expect(api.nextToken('hi', { temperature: 1 })).rejects.toMatchObject({ code: 'no_backend' });
   });
 
   it('gives the engine’s own distribution for the last position, most likely first', async () => {
     const { api } = await loaded();
     const prompt = 'The cat sat on the';
-    const r = api.nextToken(prompt, { temperature: 1 });
-    const ids = reference.tokenizer.encode(prompt);
-    const V = reference.config.vocab_size;
-    const { logits } = forward(reference, ids);
+    const r = await api.nextToken(prompt, { temperature: 1 });
+    const ids = referenceModel.tokenizer.encode(prompt);
+    const V = referenceModel.config.vocab_size;
+    const { logits } = forward(referenceModel, ids);
     const last = logits.subarray((ids.length - 1) * V); // (V)
     const dist = distribution(last, { temperature: 1 });
     expect(r.ids).toEqual(ids);
@@ -81,31 +93,31 @@ describe('nextToken', () => {
     for (const t of r.top) {
       expect(Math.abs(t.p - dist.probs[t.id])).toBeLessThan(1e-6);
       expect(Math.abs(t.logit - last[t.id])).toBeLessThan(1e-5);
-      expect(t.text).toBe(reference.tokenizer.tokenText(t.id));
+      expect(t.text).toBe(referenceModel.tokenizer.tokenText(t.id));
     }
     for (let i = 1; i < r.top.length; i++) expect(r.top[i].p).toBeLessThanOrEqual(r.top[i - 1].p);
   });
 
   it('honours n, top-k and temperature', async () => {
     const { api } = await loaded();
-    expect(api.nextToken('Hello', { temperature: 1, n: 3 }).top).toHaveLength(3);
-    expect(api.nextToken('Hello', { temperature: 1, topK: 2 }).top).toHaveLength(2);
-    const cold = api.nextToken('Hello', { temperature: 0.01, n: 1 }).top[0];
-    const warm = api.nextToken('Hello', { temperature: 1, n: 1 }).top[0];
+    expect((await api.nextToken('Hello', { temperature: 1, n: 3 })).top).toHaveLength(3);
+    expect((await api.nextToken('Hello', { temperature: 1, topK: 2 })).top).toHaveLength(2);
+    const cold = (await api.nextToken('Hello', { temperature: 0.01, n: 1 })).top[0];
+    const warm = (await api.nextToken('Hello', { temperature: 1, n: 1 })).top[0];
     expect(cold.id).toBe(warm.id);
     expect(cold.p).toBeGreaterThan(warm.p);
   });
 
   it('rejects an empty prompt with the engine’s empty_prompt error', async () => {
     const { api } = await loaded();
-    expect(() => api.nextToken('', { temperature: 1 })).toThrow(expect.objectContaining({ code: 'empty_prompt' }));
+    await expect(api.nextToken('', { temperature: 1 })).rejects.toMatchObject({ code: 'empty_prompt' });
   });
 
   it('keeps the end of a prompt longer than the context, and says how much it dropped', async () => {
     const { api, info } = await loaded();
     const long = 'the cat sat on the mat. '.repeat(30);
-    const all = reference.tokenizer.encode(long);
-    const r = api.nextToken(long, { temperature: 1 });
+    const all = referenceModel.tokenizer.encode(long);
+    const r = await api.nextToken(long, { temperature: 1 });
     expect(r.ids).toHaveLength(info.config.n_positions);
     expect(r.dropped).toBe(all.length - info.config.n_positions);
     expect(r.ids).toEqual(all.slice(r.dropped));
@@ -115,7 +127,154 @@ describe('nextToken', () => {
 describe('appendToken', () => {
   it('adds a token’s text to the end of the prompt', async () => {
     const { api } = await loaded();
-    const [id] = reference.tokenizer.encode(' the');
+    const [id] = referenceModel.tokenizer.encode(' the');
     expect(api.appendToken('Hello', id)).toBe('Hello the');
+  });
+});
+
+describe('setBackend', () => {
+  it('runs on the CPU when asked, and says so', async () => {
+    const api = createEngineApi(serve());
+    await api.load(base);
+    const info = await api.setBackend('cpu');
+    expect(info).toMatchObject({ choice: 'cpu', backend: 'cpu', fallback: null });
+    const r = await api.nextToken('Hello', { temperature: 1 });
+    expect(r.pass.backend).toBe('cpu');
+    expect(r.pass.tokens).toBe(r.ids.length);
+    expect(r.pass.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('asked for WebGPU where there is none, ends on the CPU with the reason', async () => {
+    const api = createEngineApi(serve());
+    await api.load(base);
+    const info = await api.setBackend('webgpu');
+    expect(info.backend).toBe('cpu');
+    expect(info.fallback).toMatch(/WebGPU/);
+  });
+
+  it('rejects a backend that does not exist', async () => {
+    const api = createEngineApi(serve());
+    await api.load(base);
+    await expect(api.setBackend('gpu' as never)).rejects.toMatchObject({ code: 'bad_backend' });
+  });
+
+  it('ends the generations running on the old runner', async () => {
+    const { api } = await loaded();
+    const { session } = api.startGeneration('Hello', { temperature: 1, seed: 1, maxTokens: 5 });
+    await api.step(session);
+    await api.setBackend('cpu');
+    await expect(api.step(session)).rejects.toMatchObject({ code: 'no_session' });
+  });
+});
+
+describe('generation', () => {
+  // the engine's own loop on the CPU, as `npm run generate` runs it
+  async function engineSteps(prompt: string, opts: Parameters<typeof generate>[3]): Promise<Step[]> {
+    const steps: Step[] = [];
+    const ids = referenceModel.tokenizer.encode(prompt);
+    for await (const s of generate(createCpuRunner(referenceModel), referenceModel.config, ids, opts)) steps.push(s);
+    return steps;
+  }
+
+  it('steps through the same tokens, probabilities and cache lengths as the engine’s generate', async () => {
+    const { api } = await loaded();
+    const settings = { temperature: 0.8, topK: 20, topP: 0.9, seed: 7, maxTokens: 6 };
+    const expected = await engineSteps('Once upon a time', settings);
+    const { session, ids } = api.startGeneration('Once upon a time', settings);
+    expect(ids).toEqual(referenceModel.tokenizer.encode('Once upon a time'));
+    for (const [i, want] of expected.entries()) {
+      const got = await api.step(session);
+      expect(got.index).toBe(i + 1);
+      expect(got.chosen).toBe(want.chosen);
+      expect(got.context).toEqual(want.context);
+      expect(got.cacheLength).toBe(want.cacheLength);
+      expect(got.fed).toBe(i === 0 ? ids.length : 1);
+      expect(got.keptMass).toBe(want.keptMass);
+      expect(got.stop).toBe(want.stop ?? null);
+      // the kept rows are generate's top list, with the same probabilities
+      const kept = got.top.filter((t) => t.kept);
+      expect(kept.map((t) => t.id)).toEqual(want.top.slice(0, kept.length).map((t) => t.id));
+      kept.forEach((t, j) => expect(t.p).toBe(want.top[j].p));
+    }
+    await expect(api.step(session)).rejects.toMatchObject({ code: 'generation_over' });
+  });
+
+  it('shows the tokens the cut removed, after the kept ones, with probability 0 to be drawn', async () => {
+    const { api } = await loaded();
+    const settings = { temperature: 1, topK: 3, seed: 2, maxTokens: 1, topN: 8 };
+    const { session } = api.startGeneration('The dog', settings);
+    const step = await api.step(session);
+    expect(step.keptCount).toBe(3);
+    expect(step.top.map((t) => t.kept)).toEqual([true, true, true, false, false, false, false, false]);
+    for (const t of step.top.slice(3)) expect(t.p).toBe(0);
+    // pFull is the distribution before the cut: the softmax at this temperature of a full pass
+    const ids = step.context;
+    const { logits } = forward(referenceModel, ids, { lastOnly: true });
+    const full = softmaxWithTemperature(logits, 1);
+    for (const t of step.top) expect(t.pFull).toBe(full[t.id]);
+    for (let j = 1; j < step.top.length; j++) expect(step.top[j].pFull).toBeLessThanOrEqual(step.top[j - 1].pFull);
+    expect(step.stop).toBe('max_tokens');
+  });
+
+  it('stops when the context is full', async () => {
+    const { api, info } = await loaded();
+    const n = info.config.n_positions;
+    // a prompt two tokens short of the context: two steps fill it
+    const words = referenceModel.tokenizer.decode(Array.from({ length: n - 2 }, () => referenceModel.tokenizer.encode(' a')[0]));
+    expect(referenceModel.tokenizer.encode(words)).toHaveLength(n - 2);
+    const { session } = api.startGeneration(words, { temperature: 1, seed: 3, maxTokens: 50 });
+    const eos = info.config.eos_token_id;
+    const first = await api.step(session);
+    expect(first.stop).toBe(first.chosen === eos ? 'eot' : null);
+    if (first.stop) return; // end-of-text came first, which is checked above
+    const second = await api.step(session);
+    expect(second.context).toHaveLength(n - 1);
+    expect(second.stop).toBe(second.chosen === eos ? 'eot' : 'context_full');
+  });
+
+  it('rejects bad settings before any step, with the engine’s messages', async () => {
+    const { api } = await loaded();
+    const ok = { temperature: 1, seed: 0, maxTokens: 5 };
+    expect(() => api.startGeneration('Hi', { ...ok, temperature: 0 })).toThrow(expect.objectContaining({ code: 'bad_temperature' }));
+    expect(() => api.startGeneration('Hi', { ...ok, topK: 0 })).toThrow(expect.objectContaining({ code: 'bad_top_k' }));
+    expect(() => api.startGeneration('Hi', { ...ok, topP: 1.5 })).toThrow(expect.objectContaining({ code: 'bad_top_p' }));
+    expect(() => api.startGeneration('Hi', { ...ok, seed: Number.NaN })).toThrow(expect.objectContaining({ code: 'bad_seed' }));
+    expect(() => api.startGeneration('Hi', { ...ok, seed: -1 })).toThrow(expect.objectContaining({ code: 'bad_seed' }));
+    expect(() => api.startGeneration('Hi', { ...ok, maxTokens: 0 })).toThrow(expect.objectContaining({ code: 'bad_max_tokens' }));
+    expect(() => api.startGeneration('', ok)).toThrow(expect.objectContaining({ code: 'empty_prompt' }));
+  });
+
+  it('an ended or unknown session is a clear error', async () => {
+    const { api } = await loaded();
+    const { session } = api.startGeneration('Hi', { temperature: 1, seed: 0, maxTokens: 5 });
+    api.endGeneration(session);
+    await expect(api.step(session)).rejects.toMatchObject({ code: 'no_session' });
+    await expect(api.step(12345)).rejects.toMatchObject({ code: 'no_session' });
+  });
+});
+
+describe('parameterFile', () => {
+  it('lists every tensor of the file with its size, and the parameter count the config implies', async () => {
+    const { api } = await loaded();
+    const bytes = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
+    const { tensors } = parseSafetensors(bytes);
+    const file = api.parameterFile();
+    expect(file.fileBytes).toBe(bytes.length);
+    expect(file.nParams).toBe(countParams(referenceModel.config));
+    expect(new Set(file.tensors.map((t) => t.name))).toEqual(new Set(tensors.keys()));
+    for (const t of file.tensors) {
+      expect(t.shape).toEqual(tensors.get(t.name)!.shape);
+      expect(t.count).toBe(tensors.get(t.name)!.data.length);
+    }
+    // the header and the tensors' bytes make up the whole file
+    expect(file.headerBytes + file.tensors.reduce((n, t) => n + t.bytes, 0)).toBe(bytes.length);
+  });
+
+  it('gives a tensor’s first values as the file holds them', async () => {
+    const { api } = await loaded();
+    const { tensors } = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    const v = api.tensorValues('h.0.attn.c_attn.weight', 5);
+    expect(v.values).toEqual(Array.from(tensors.get('h.0.attn.c_attn.weight')!.data.subarray(0, 5)));
+    expect(() => api.tensorValues('no.such.tensor')).toThrow(expect.objectContaining({ code: 'no_tensor' }));
   });
 });
