@@ -4,7 +4,7 @@
 // mid-session when the GPU is lost, recomputing the cache from the tokens it had seen.
 import type { Trace, TraceKey, Weights } from './gpt';
 import { EngineError } from './errors';
-import { createCpuRunner } from './backends/cpu';
+import { createFastCpuRunner } from './backends/cpu';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -39,7 +39,7 @@ export interface RunnerOptions {
 
 export async function createRunner(model: Weights, opts: RunnerOptions = {}): Promise<Runner> {
   const want = opts.backend ?? 'auto';
-  if (want === 'cpu') return createCpuRunner(model);
+  if (want === 'cpu') return createFastCpuRunner(model);
   let gpu: Runner;
   try {
     const { createWebGPURunner } = await import('./backends/webgpu/index');
@@ -48,7 +48,7 @@ export async function createRunner(model: Weights, opts: RunnerOptions = {}): Pr
     const reason = `WebGPU unavailable: ${(e as Error).message}`;
     if (want === 'webgpu') throw new EngineError('no_webgpu', reason);
     opts.onFallback?.(reason);
-    return createCpuRunner(model);
+    return createFastCpuRunner(model);
   }
   return withFallback(model, gpu, opts.onFallback);
 }
@@ -58,7 +58,8 @@ export async function createRunner(model: Weights, opts: RunnerOptions = {}): Pr
 // cache is rebuilt from the token ids it had been fed, so a caller never sees the switch but in speed.
 function withFallback(model: Weights, gpu: Runner, onFallback?: (reason: string) => void): Runner {
   let active: Runner = gpu;
-  const cpu = () => createCpuRunner(model);
+  let cpuRunner: Promise<Runner> | null = null; // one CPU runner, however many calls fail at once
+  const cpu = () => (cpuRunner ??= createFastCpuRunner(model));
   class TrackedCache implements Cache {
     ids: number[] = [];
     inner: Cache;
@@ -109,7 +110,7 @@ function withFallback(model: Weights, gpu: Runner, onFallback?: (reason: string)
           } catch {
             // the device may already be gone
           }
-          active = cpu();
+          active = await cpu();
           onFallback?.(reason);
         }
       }

@@ -3,9 +3,8 @@
 // keys and values of earlier tokens, which never change. Any intermediate tensor can be traced.
 import type { GPTConfig } from './config';
 import { EngineError } from './errors';
-import {
-  attentionForward, geluForward, layernormForward, matmulForward, matmulTransposedForward, residualForward
-} from './kernels';
+import * as reference from './kernels';
+import { attentionForward, geluForward, layernormForward, residualForward } from './kernels';
 
 export type Params = Record<string, Float32Array>;
 
@@ -37,7 +36,15 @@ export interface Trace {
   [key: string]: TracedTensor | Trace['layers'] | undefined;
 }
 
+// The two matmuls hold nearly all of the forward pass's arithmetic, so they are the kernels a
+// faster implementation (WASM SIMD, see engine/wasm) may replace; the default is the reference.
+export interface MatmulKernels {
+  matmulForward: typeof reference.matmulForward;
+  matmulTransposedForward: typeof reference.matmulTransposedForward;
+}
+
 export interface ForwardOptions {
+  kernels?: MatmulKernels; // default: the plain-loop references of kernels.ts
   cache?: KVCache; // continue from this cache (it is extended in place); default: a fresh one
   trace?: readonly TraceKey[] | true; // which intermediates to keep; default none
   lastOnly?: boolean; // compute logits for the last position only (generation needs no more)
@@ -77,6 +84,7 @@ export function checkTokens(config: GPTConfig, ids: readonly number[], cached = 
 
 export function forward(model: Weights, ids: readonly number[], opts: ForwardOptions = {}): ForwardResult {
   const { config, params: p } = model;
+  const { matmulForward, matmulTransposedForward } = opts.kernels ?? reference;
   const cache = opts.cache ?? createCache(config);
   const Tc = cache.length;
   checkTokens(config, ids, Tc);

@@ -5,12 +5,16 @@
 // What is timed, the same way for every contender (each behind the Decoder interface below):
 //   prefill  feeding a 64-token prompt to an empty cache, up to the last position's logits read
 //            back into a Float32Array; median of several runs.
-//   decode   after a 16-token prompt, one token at a time (greedy: the argmax is fed back), each
-//            step from handing over the token to holding its logits; the median over the steps
-//            that follow a few untimed ones. tokens/s is 1000 / that median.
-// A contender as slow as tfjs over SwiftShader (seconds a token) gets fewer runs and steps, so the
-// whole benchmark stays within a couple of minutes: at least 3 prefills and 8 timed decode steps,
-// more while it is under its time budget. The report says how many steps each median is over.
+//   decode   after a 16-token prompt and a few untimed steps, one token at a time (greedy: the
+//            argmax is fed back), each step from handing over the token to holding its logits;
+//            the median over the timed steps. tokens/s is 1000 / that median.
+// The machine is shared, and its load drifts during a run. So the contenders that can live side by
+// side (ours-cpu, ours-webgpu, tfjs-wasm: tfjs has one active backend at a time) take their runs
+// and steps in turn, one each per round, and a drift in load falls on all of them alike;
+// tfjs-webgpu runs after them, alone. A contender as slow as tfjs over SwiftShader (seconds a
+// token) stops early, so the whole benchmark stays within a couple of minutes: at least 3
+// prefills and 8 timed decode steps, more while under its time budget. The report says how many
+// steps each median is over.
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -54,6 +58,7 @@ interface Decoder {
   detail: string;
   reset(): void;
   feed(ids: readonly number[]): Promise<Float32Array>; // (V)
+  invalid?(): string | undefined; // after measuring: why the numbers do not stand for this contender
   dispose(): void;
 }
 
@@ -81,8 +86,11 @@ function argmax(x: Float32Array): number {
 
 function oursDecoder(runner: Runner): Decoder {
   let cache: Cache = runner.createCache();
+  const backend = runner.backend;
   return {
     detail: `${runner.backend}: ${runner.device}`,
+    // the WebGPU runner moves to the CPU when the GPU fails; its times would then be the CPU's
+    invalid: () => (runner.backend !== backend ? `the ${backend} backend fell back to ${runner.backend} during the run` : undefined),
     reset: () => {
       cache = runner.createCache();
     },
@@ -104,36 +112,74 @@ function tfjsDecoder(model: Model, backend: string): Decoder {
   };
 }
 
-async function measure(dec: Decoder, prompt: number[], nPositions: number): Promise<{ row: Omit<Row, 'name'>; prefillLogits: Float32Array; steps: number }> {
+interface Measured {
+  row: Omit<Row, 'name'>;
+  prefillLogits: Float32Array; // (V) at the prompt's last position
+  steps: number; // timed decode steps
+}
+
+// Times every decoder of a group, round by round (see the top of this file). A decoder that throws
+// is dropped from the rounds that follow and reported with its error; the others go on.
+async function measureGroup(decs: Decoder[], prompt: number[], nPositions: number): Promise<(Measured | Error)[]> {
+  const failed: (Error | undefined)[] = decs.map(() => undefined);
+  const logits: Float32Array[] = [];
+  const each = async (skip: (i: number) => boolean, f: (dec: Decoder, i: number) => Promise<void>) => {
+    for (const [i, dec] of decs.entries()) {
+      if (failed[i] || skip(i)) continue;
+      try {
+        await f(dec, i);
+      } catch (e) {
+        failed[i] = e instanceof Error ? e : new Error(String(e));
+      }
+    }
+  };
+  const never = () => false;
+
   // warm-up: JIT compilation, shader pipelines, first allocations
-  dec.reset();
-  let logits = await dec.feed(prompt.slice(0, PREFILL_TOKENS));
-  for (let i = 0; i < 4; i++) logits = await dec.feed([argmax(logits)]);
-
-  const prefill: number[] = [];
-  let prefillLogits: Float32Array = new Float32Array(0);
-  const p0 = performance.now();
-  while (prefill.length < PREFILL_RUNS[1] && (prefill.length < PREFILL_RUNS[0] || performance.now() - p0 < PREFILL_BUDGET_MS)) {
+  await each(never, async (dec, i) => {
     dec.reset();
-    const t0 = performance.now();
-    prefillLogits = await dec.feed(prompt.slice(0, PREFILL_TOKENS));
-    prefill.push(performance.now() - t0);
+    logits[i] = await dec.feed(prompt.slice(0, PREFILL_TOKENS));
+    for (let s = 0; s < 4; s++) logits[i] = await dec.feed([argmax(logits[i])]);
+  });
+
+  const prefill: number[][] = decs.map(() => []);
+  const prefillLogits: Float32Array[] = [];
+  const spent = decs.map(() => 0);
+  for (let r = 0; r < PREFILL_RUNS[1]; r++) {
+    await each((i) => r >= PREFILL_RUNS[0] && spent[i] > PREFILL_BUDGET_MS, async (dec, i) => {
+      dec.reset();
+      const t0 = performance.now();
+      prefillLogits[i] = await dec.feed(prompt.slice(0, PREFILL_TOKENS));
+      const ms = performance.now() - t0;
+      prefill[i].push(ms);
+      spent[i] += ms;
+    });
   }
 
-  dec.reset();
-  logits = await dec.feed(prompt.slice(0, DECODE_PROMPT));
-  for (let i = 0; i < DECODE_UNTIMED; i++) logits = await dec.feed([argmax(logits)]);
+  await each(never, async (dec, i) => {
+    dec.reset();
+    logits[i] = await dec.feed(prompt.slice(0, DECODE_PROMPT));
+    for (let s = 0; s < DECODE_UNTIMED; s++) logits[i] = await dec.feed([argmax(logits[i])]);
+  });
   const most = Math.min(DECODE_STEPS[1], nPositions - DECODE_PROMPT - DECODE_UNTIMED);
-  const steps: number[] = [];
-  const d0 = performance.now();
-  while (steps.length < most && (steps.length < DECODE_STEPS[0] || performance.now() - d0 < DECODE_BUDGET_MS)) {
-    const next = argmax(logits);
-    const t0 = performance.now();
-    logits = await dec.feed([next]);
-    steps.push(performance.now() - t0);
+  const steps: number[][] = decs.map(() => []);
+  spent.fill(0);
+  for (let s = 0; s < most; s++) {
+    await each((i) => s >= DECODE_STEPS[0] && spent[i] > DECODE_BUDGET_MS, async (dec, i) => {
+      const next = argmax(logits[i]);
+      const t0 = performance.now();
+      logits[i] = await dec.feed([next]);
+      const ms = performance.now() - t0;
+      steps[i].push(ms);
+      spent[i] += ms;
+    });
   }
-  const ms = median(steps);
-  return { row: { ms_per_token: ms, prefill_ms_64: median(prefill), tokens_per_s: 1000 / ms }, prefillLogits, steps: steps.length };
+  return decs.map((dec, i) => {
+    const invalid = failed[i]?.message ?? dec.invalid?.();
+    if (invalid) return new Error(invalid);
+    const ms = median(steps[i]);
+    return { row: { ms_per_token: ms, prefill_ms_64: median(prefill[i]), tokens_per_s: 1000 / ms }, prefillLogits: prefillLogits[i], steps: steps[i].length };
+  });
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -169,42 +215,61 @@ async function runBench(opts: BenchOptions): Promise<BenchResult> {
   prompt = prompt.slice(0, PREFILL_TOKENS);
 
   const contenders: Contender[] = [];
-  let reference: Float32Array | undefined;
-  const run = async (name: RowName, make: () => Promise<Decoder>) => {
-    log(`${name}: running`);
-    let dec: Decoder | undefined;
+  let reference: Float32Array | undefined; // ours-cpu's prefill logits: every contender is compared with them
+  const runGroup = async (group: [RowName, () => Promise<Decoder>][]) => {
+    const live: [RowName, Decoder][] = [];
+    for (const [name, make] of group) {
+      try {
+        live.push([name, await make()]);
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        contenders.push({ name, unavailable: reason, detail: '' });
+        log(`${name}: unavailable: ${reason}`);
+      }
+    }
+    if (live.length === 0) return;
+    log(`running ${live.map(([n]) => n).join(', ')}`);
     try {
-      dec = await make();
-      const m = await measure(dec, prompt, nPositions);
-      reference ??= m.prefillLogits;
-      let diff = 0;
-      for (let i = 0; i < reference.length; i++) diff = Math.max(diff, Math.abs(m.prefillLogits[i] - reference[i]));
-      contenders.push({ name, row: { name, ...m.row }, detail: dec.detail, maxLogitDiff: diff, decodeSteps: m.steps });
-      log(`${name}: ${m.row.ms_per_token.toFixed(3)} ms/token, prefill ${m.row.prefill_ms_64.toFixed(1)} ms`);
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      contenders.push({ name, unavailable: reason, detail: dec?.detail ?? '' });
-      log(`${name}: unavailable: ${reason}`);
+      const results = await measureGroup(live.map(([, d]) => d), prompt, nPositions);
+      for (const [i, [name, dec]] of live.entries()) {
+        const m = results[i];
+        if (m instanceof Error) {
+          contenders.push({ name, unavailable: `failed while measuring: ${m.message}`, detail: dec.detail });
+          log(`${name}: failed while measuring: ${m.message}`);
+          continue;
+        }
+        if (name === 'ours-cpu') reference = m.prefillLogits;
+        let diff = reference ? 0 : NaN;
+        for (let j = 0; reference && j < reference.length; j++) diff = Math.max(diff, Math.abs(m.prefillLogits[j] - reference[j]));
+        contenders.push({ name, row: { name, ...m.row }, detail: dec.detail, maxLogitDiff: diff, decodeSteps: m.steps });
+        log(`${name}: ${m.row.ms_per_token.toFixed(3)} ms/token, prefill ${m.row.prefill_ms_64.toFixed(1)} ms`);
+      }
     } finally {
-      dec?.dispose();
+      for (const [, dec] of live) dec.dispose();
     }
   };
 
-  // ours-cpu first: its prefill logits are what every other contender is compared with
-  await run('ours-cpu', async () => oursDecoder(await createRunner(model, { backend: 'cpu' })));
-  await run('ours-webgpu', async () => {
-    if (opts.webgpuMissing) throw new Error(opts.webgpuMissing);
-    return oursDecoder(await createRunner(model, { backend: 'webgpu' }));
-  });
-  await run('tfjs-wasm', async () => {
-    setWasmPaths(opts.wasmUrl);
-    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
-    return tfjsDecoder(model, 'wasm');
-  });
-  await run('tfjs-webgpu', async () => {
-    if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed (no WebGPU adapter or device)');
-    return tfjsDecoder(model, 'webgpu');
-  });
+  // ours-cpu comes first in its group, so its logits are the reference when the others are compared
+  await runGroup([
+    ['ours-cpu', async () => oursDecoder(await createRunner(model, { backend: 'cpu' }))],
+    ['ours-webgpu', async () => {
+      if (opts.webgpuMissing) throw new Error(opts.webgpuMissing);
+      return oursDecoder(await createRunner(model, { backend: 'webgpu' }));
+    }],
+    ['tfjs-wasm', async () => {
+      setWasmPaths(opts.wasmUrl);
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+      return tfjsDecoder(model, 'wasm');
+    }]
+  ]);
+  await runGroup([
+    ['tfjs-webgpu', async () => {
+      if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed (no WebGPU adapter or device)');
+      return tfjsDecoder(model, 'webgpu');
+    }]
+  ]);
+  const order: RowName[] = ['ours-cpu', 'ours-webgpu', 'tfjs-wasm', 'tfjs-webgpu'];
+  contenders.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 
   return {
     contenders,

@@ -1,16 +1,17 @@
 // npm run trace -- --prompt "..." [--model DIR] --json
 // Prints the tokens, every head's attention weights (weights[i][j]: how much token i attends to
 // token j) and the next-token distribution at temperature 1.
-import { forward } from '../gpt';
+import { createRunner } from '../backend';
 import { distribution } from '../sampling';
 import { loadModelDir, parseArgs, run } from './common';
 
-run(() => {
+run(async () => {
   const args = parseArgs(process.argv.slice(2), { prompt: 'string', model: 'string', json: 'boolean', top: 'number' });
   const model = loadModelDir(args.model);
   const tok = model.tokenizer;
   const ids = tok.encode(args.prompt ?? '');
-  const { logits, trace } = forward(model, ids, { trace: ['attn.weights'] });
+  const runner = await createRunner(model, { backend: 'cpu' });
+  const { logits, trace } = await runner.forward(ids, { trace: ['attn.weights'] });
   const T = ids.length;
   const V = model.config.vocab_size;
   const dist = distribution(logits.subarray((T - 1) * V), { temperature: 1 });

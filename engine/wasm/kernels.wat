@@ -287,14 +287,14 @@
       (br_if $colBlock (i32.lt_u (local.tee $j0 (i32.add (local.get $j0) (local.get $jn))) (local.get $Nc)))))
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; Row kernels, for fewer than 4 rows
+  ;; Row kernels, for fewer than 8 rows
 
   ;; One row: C (1, Nc) at c = mode init + A (1, kn) @ B (kn, Nc). Four rows of B are walked in
   ;; memory order at once, so C is loaded and stored once per 16 multiply-adds and B streams from
   ;; memory exactly once: the matrix-vector product of decoding is bound by bandwidth, not by this.
   (func $nnRow (param $c i32) (param $a i32) (param $b i32) (param $bias i32) (param $kn i32)
       (param $aks i32) (param $ldb i32) (param $Nc i32) (param $mode i32)
-    (local $j i32) (local $n4 i32) (local $end i32) (local $p i32) (local $q i32)
+    (local $j i32) (local $n4 i32) (local $end i32) (local $p i32)
     (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
     (local.set $n4 (i32.shl (i32.and (local.get $Nc) (i32.const -4)) (i32.const 2))) ;; bytes
@@ -387,7 +387,6 @@
         (local.set $kn (i32.sub (local.get $kn) (i32.const 1)))
         (br $k1))))
 
-
   ;; The four lane sums of s0..s3 as one vector: [Σs0, Σs1, Σs2, Σs3], with four shuffles and
   ;; three adds in two rounds (pairs of lanes, then pairs of pairs).
   (func $reduce4 (param $s0 v128) (param $s1 v128) (param $s2 v128) (param $s3 v128) (result v128)
@@ -403,7 +402,6 @@
       (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $p01) (local.get $p23))
       (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $p01) (local.get $p23))))
 
-
   ;; [a(0), a(lda), a(2 lda), a(3 lda)]: one k of four rows of B, for the scalar tail of $nt1x4.
   (func $gather4 (param $a i32) (param $lda i32) (result v128)
     (f32x4.replace_lane 3
@@ -413,7 +411,6 @@
           (f32.load (i32.add (local.get $a) (local.get $lda))))
         (f32.load (i32.add (local.get $a) (i32.shl (local.get $lda) (i32.const 1)))))
       (f32.load (i32.add (local.get $a) (i32.mul (local.get $lda) (i32.const 3))))))
-
 
   ;; C (1, 4) at c (+)= A (1, kn) @ B (4, kn)ᵀ: one row against four rows of B, which stream in
   ;; memory order. This is decoding's matrix-vector product for the tied output head.
@@ -452,7 +449,6 @@
       (then (local.set $s0 (f32x4.add (local.get $s0) (v128.load (local.get $c))))))
     (v128.store (local.get $c) (local.get $s0)))
 
-
   ;; C (1, 1) at c (+)= dot(A (kn), B (kn)): the leftover columns.
   (func $nt1x1 (param $c i32) (param $a i32) (param $b i32) (param $kn i32) (param $mode i32)
     (local $k4 i32) (local $v v128) (local $s f32)
@@ -478,7 +474,6 @@
     (if (i32.eq (local.get $mode) (i32.const 2))
       (then (local.set $s (f32.add (local.get $s) (f32.load (local.get $c))))))
     (f32.store (local.get $c) (local.get $s)))
-
 
   ;; d (OC) += the sum of the N rows of src (N, OC): the bias gradient.
   (func $colSum (param $d i32) (param $src i32) (param $N i32) (param $OC i32)

@@ -1,7 +1,11 @@
 // The CLIs are a contract others read: check their JSON shapes and that they agree with the engine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// each case starts Node processes; the machine may be busy
+vi.setConfig({ testTimeout: 60_000 });
 import { loadModelDir } from '../../engine/cli/common';
+import { createRunner } from '../../engine/backend';
 import { forward } from '../../engine/gpt';
 import { distribution } from '../../engine/sampling';
 
@@ -13,7 +17,7 @@ const model = loadModelDir();
 const prompt = 'The jury said that';
 
 describe('npm run trace', () => {
-  it('prints ids, pieces, every head of every layer, and the top-10 next tokens of the engine', () => {
+  it('prints ids, pieces, every head of every layer, and the top-10 next tokens of the engine', async () => {
     const out = json('trace', ['--prompt', prompt]);
     const ids = model.tokenizer.encode(prompt);
     expect(out.ids).toEqual(ids);
@@ -30,10 +34,16 @@ describe('npm run trace', () => {
         });
       }
     }
-    const { logits } = forward(model, ids, { lastOnly: true });
+    // the CLI runs the CPU backend, as the site does: the same numbers exactly
+    const runner = await createRunner(model, { backend: 'cpu' });
+    const { logits } = await runner.forward(ids, { lastOnly: true });
     const d = distribution(logits, { temperature: 1 });
     expect(out.top.length).toBe(10);
     expect(out.top[0]).toEqual({ id: d.kept[0], text: model.tokenizer.tokenText(d.kept[0]), p: d.probs[d.kept[0]] });
+    // and the reference kernels agree
+    const ref = distribution(forward(model, ids, { lastOnly: true }).logits, { temperature: 1 });
+    expect(ref.kept[0]).toBe(d.kept[0]);
+    expect(Math.abs(ref.probs[d.kept[0]] - out.top[0].p)).toBeLessThan(1e-6);
   });
 });
 

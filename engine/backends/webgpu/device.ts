@@ -46,7 +46,8 @@ export async function requestGpu(gpu: GPU | undefined): Promise<Gpu> {
   if (!adapter) throw new Error('no GPU adapter is available');
   const requiredLimits: Record<string, number> = {};
   for (const [name, need] of Object.entries(neededLimits)) {
-    const has = adapter.limits[name as keyof GPUSupportedLimits] as number;
+    const has = adapter.limits[name as keyof GPUSupportedLimits] as number | undefined;
+    if (has === undefined) continue; // a limit older browsers do not know yet; their defaults serve
     if (!(has >= need)) throw new Error(`the GPU adapter's ${name} is ${has}, the kernels need ${need}`);
     requiredLimits[name] = need;
   }

@@ -48,15 +48,15 @@ export class GpuForward {
   private readonly x: GPUBuffer; // (S, C) the residual stream
   private readonly ln: GPUBuffer; // (S, C)
   private readonly qkv: GPUBuffer; // (S, 3C)
-  private readonly q: GPUBuffer; // (nh, S, hs)
+  private readonly q: GPUBuffer; // (nh, T, hs), room for T = S
   private readonly attY: GPUBuffer; // (S, C) heads side by side, before c_proj
   private readonly proj: GPUBuffer; // (S, C)
-  private readonly scores: GPUBuffer; // (nh, S, S)
-  private readonly masked: GPUBuffer; // (nh, S, S) f32 bits
-  private readonly weights: GPUBuffer; // (nh, S, S)
+  private readonly scores: GPUBuffer; // (nh, T, Tk), room for T = Tk = S
+  private readonly masked: GPUBuffer; // (nh, T, Tk) as f32 bits
+  private readonly weights: GPUBuffer; // (nh, T, Tk)
   private readonly pre: GPUBuffer; // (S, 4C)
   private readonly act: GPUBuffer; // (S, 4C)
-  private readonly logits: GPUBuffer[]; // per head block (S, cols)
+  private readonly logits: GPUBuffer[]; // per block of the head (rows, cols)
   private readonly groups: ReturnType<GpuForward['makeGroups']>;
   readonly dispatches: number; // the most dispatches one forward pass records
   readonly uniforms: GPUBuffer; // a parameter slot per dispatch

@@ -63,6 +63,7 @@ function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks:
   const { device, description, health } = held;
   const owner = {};
   let staging: GPUBuffer | null = null; // grows to the largest readback seen
+  let scratch: GpuCache | null = null; // the cache of calls that pass none, reused: passes run one at a time
   let disposed = false;
   let queue: Promise<unknown> = Promise.resolve(); // forward passes run one at a time
   // a cache that is dropped gives its GPU memory back
@@ -78,7 +79,11 @@ function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks:
 
   async function run(ids: readonly number[], opts: RunOptions): Promise<RunResult> {
     if (disposed) throw new EngineError('disposed', 'This WebGPU runner has been disposed.');
-    const cache = opts.cache ?? createCache();
+    let cache = opts.cache;
+    if (cache === undefined) {
+      cache = scratch ??= createCache();
+      scratch.length = 0;
+    }
     if (!(cache instanceof GpuCache) || cache.owner !== owner) {
       throw new EngineError('bad_cache', 'This cache belongs to another runner: make caches with the runner that uses them.');
     }
@@ -92,14 +97,14 @@ function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks:
     const rec = new Recorder(gpuForward.dispatches);
     const { readouts, logits } = gpuForward.record(rec, cache.buffers, T, Tc, rows, want);
     const bytes = rec.readbackBytes;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    device.pushErrorScope('internal');
     if (!staging || staging.size < bytes) {
       staging?.destroy();
       staging = device.createBuffer({ label: 'readback', size: bytes, usage: bufferUsage.mapRead | bufferUsage.copyDst });
     }
     const target = staging;
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    device.pushErrorScope('internal');
     let thrown: unknown = null;
     try {
       device.queue.writeBuffer(gpuForward.ids, 0, new Uint32Array(ids));

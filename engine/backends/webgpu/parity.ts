@@ -81,7 +81,8 @@ export function worst(diffs: TensorDiff[]): TensorDiff {
 
 export interface ParityCase {
   name: string;
-  diffs: TensorDiff[]; // every tensor of every pass of the case
+  passes: number; // forward passes in the case
+  diffs: TensorDiff[]; // every tensor of every pass
 }
 
 // The scenario both the Node suite and the Chromium page run on a runner: full traces for prompts
@@ -92,7 +93,7 @@ export async function parityScenario(runner: Runner, model: Weights): Promise<Pa
   const cases: ParityCase[] = [];
   for (const [i, n] of [1, 7, Math.min(S, 24)].entries()) {
     const ids = randomIds(n, V, 200 + i);
-    cases.push({ name: `a prompt of ${n} tokens`, diffs: diffTraces(await runner.forward(ids, { trace: true }), forward(model, ids, { trace: true })) });
+    cases.push({ name: `a prompt of ${n} token${n === 1 ? '' : 's'}`, passes: 1, diffs: diffTraces(await runner.forward(ids, { trace: true }), forward(model, ids, { trace: true })) });
   }
   const ids = randomIds(Math.min(S, 16), V, 300);
   const cut = Math.floor(ids.length / 2);
@@ -102,13 +103,14 @@ export async function parityScenario(runner: Runner, model: Weights): Promise<Pa
   for (const part of [ids.slice(0, cut), ids.slice(cut)]) {
     split.push(...diffTraces(await runner.forward(part, { cache, trace: true }), forward(model, part, { cache: ref, trace: true })));
   }
-  cases.push({ name: `${cut} tokens, then ${ids.length - cut} more over the KV cache`, diffs: split });
+  cases.push({ name: `${cut} tokens, then ${ids.length - cut} more over the KV cache`, passes: 2, diffs: split });
   cache = runner.createCache();
   ref = createCache(model.config);
   const decode: TensorDiff[] = [];
-  for (const id of ids.slice(0, 5)) {
+  const steps = ids.slice(0, 5);
+  for (const id of steps) {
     decode.push(...diffTraces(await runner.forward([id], { cache, trace: true, lastOnly: true }), forward(model, [id], { cache: ref, trace: true, lastOnly: true })));
   }
-  cases.push({ name: 'decoding 5 tokens one at a time', diffs: decode });
+  cases.push({ name: `decoding ${steps.length} tokens one at a time`, passes: steps.length, diffs: decode });
   return cases;
 }

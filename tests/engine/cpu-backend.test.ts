@@ -1,0 +1,46 @@
+// The CPU backend's WebAssembly SIMD matmuls against the plain-loop reference forward pass.
+import { describe, expect, it } from 'vitest';
+import { createCpuRunner, createFastCpuRunner } from '../../engine/backends/cpu';
+import { forward } from '../../engine/gpt';
+import { maxRelDiff, testModel } from './helpers';
+
+const model = testModel('micro', { n_positions: 64, n_embd: 32, n_head: 4 });
+const ids = model.tokenizer.encode('The cat sat on the mat and the dog sat on the log.');
+
+describe('CPU backend', () => {
+  it('runs on WebAssembly SIMD and matches the reference forward (logits and every trace tensor)', async () => {
+    const fast = await createFastCpuRunner(model);
+    expect(fast.device).toMatch(/WebAssembly SIMD/);
+    const a = await fast.forward(ids, { trace: true });
+    const b = forward(model, ids, { trace: true });
+    const diff = maxRelDiff(a.logits, b.logits);
+    console.log(`wasm vs reference logits: max rel diff ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-5);
+    for (let l = 0; l < model.config.n_layer; l++)
+      for (const [k, t] of Object.entries(b.trace.layers[l])) expect(maxRelDiff(a.trace.layers[l][k as 'q']!.data, t!.data), k).toBeLessThan(1e-4);
+  });
+
+  it('the KV cache on the fast runner gives the logits of a full pass', async () => {
+    const fast = await createFastCpuRunner(model);
+    const full = await fast.forward(ids);
+    const cache = fast.createCache();
+    await fast.forward(ids.slice(0, 5), { cache });
+    const V = model.config.vocab_size;
+    for (let t = 5; t < ids.length; t++) {
+      const { logits } = await fast.forward([ids[t]], { cache });
+      expect(maxRelDiff(logits, full.logits.subarray(t * V, (t + 1) * V))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the reference runner is the reference forward, exactly', async () => {
+    const { logits } = await createCpuRunner(model).forward(ids);
+    expect(logits).toEqual(forward(model, ids).logits);
+  });
+
+  it('does not alter the model it was given', async () => {
+    const before = model.params['wte.weight'].slice();
+    const fast = await createFastCpuRunner(model);
+    await fast.forward(ids);
+    expect(model.params['wte.weight']).toEqual(before);
+  });
+});
