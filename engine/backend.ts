@@ -60,6 +60,7 @@ function withFallback(model: Weights, gpu: Runner, onFallback?: (reason: string)
   let active: Runner = gpu;
   let cpuRunner: Promise<Runner> | null = null; // one CPU runner, however many calls fail at once
   const cpu = () => (cpuRunner ??= createFastCpuRunner(model));
+  let switching: Promise<void> | null = null; // the move to the CPU, once it has begun
   class TrackedCache implements Cache {
     ids: number[] = [];
     inner: Cache;
@@ -102,16 +103,24 @@ function withFallback(model: Weights, gpu: Runner, onFallback?: (reason: string)
           return result;
         } catch (e) {
           if (used !== active) continue;
+          if (used === gpu && switching) {
+            // another call is already moving to the CPU (and has disposed the GPU runner)
+            await switching;
+            continue;
+          }
           if (e instanceof EngineError && e.code !== 'gpu_error' && e.code !== 'gpu_lost') throw e; // bad input: the same on any backend
           if (used.backend === 'cpu' || attempt > 0) throw e;
           const reason = `WebGPU failed, continuing on the CPU: ${(e as Error).message}`;
-          try {
-            used.dispose();
-          } catch {
-            // the device may already be gone
-          }
-          active = await cpu();
-          onFallback?.(reason);
+          switching = (async () => {
+            try {
+              used.dispose();
+            } catch {
+              // the device may already be gone
+            }
+            active = await cpu();
+            onFallback?.(reason);
+          })();
+          await switching;
         }
       }
     },

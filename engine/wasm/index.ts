@@ -126,13 +126,13 @@ function makeKernels(ex: Exports, memory: WebAssembly.Memory): WasmKernels {
   const end = buffer.byteLength;
   const arenaStart = Math.ceil((ex.heapBase.value as number) / align) * align;
   if (arenaStart >= end) {
-    throw new EngineError('wasm_out_of_memory', `maxBytes must exceed the kernels' own ${arenaStart} bytes of packing buffers.`);
+    throw new EngineError('bad_argument', `maxBytes must exceed the kernels' own ${arenaStart} bytes of packing buffers.`);
   }
   let top = arenaStart; // first free byte of the arena
 
-  // Byte offset of x for a kernel call: in place when x is an arena view; otherwise a copy in the
-  // scratch space above the arena, filled from x when copyIn (inputs, and outputs that accumulate).
-  // Returns the offsets; `copies` collects what must go back out after the call.
+  // Byte offset of x for a kernel call: x itself when it is an arena view; otherwise a copy in the
+  // free space above the arena, filled from x when copyIn (inputs, and outputs that accumulate).
+  // Outputs pass `out`, which collects the copies to write back after the call.
   type Copy = { x: Float32Array; at: number; n: number };
   function place(
     x: Float32Array, n: number, name: string, scratch: { next: number }, copyIn: boolean, out: Copy[] | null

@@ -12,8 +12,8 @@ export const mapModeRead = 1;
 export const computeStage = 4;
 
 // What the kernels in kernels/ use: one bind group of a dynamic-offset uniform block and at most
-// four storage buffers; workgroups of up to 256 threads, 64 along x and 16 along y; at most 8 KiB
-// of workgroup memory (the tiled matmul's two 32x32 tiles); grids of up to 65535 per dimension.
+// four storage buffers; workgroups of 64 threads (64x1, 8x8 or 16x4); at most 1 KiB of workgroup
+// memory (the matrix-vector kernel's partial sums); grids of up to 65535 per dimension.
 export const neededLimits = {
   maxBindGroups: 1,
   maxBindingsPerBindGroup: 5,
@@ -21,10 +21,10 @@ export const neededLimits = {
   maxUniformBuffersPerShaderStage: 1,
   maxUniformBufferBindingSize: 256,
   maxStorageBuffersPerShaderStage: 4,
-  maxComputeWorkgroupStorageSize: 8192,
-  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupStorageSize: 1024,
+  maxComputeInvocationsPerWorkgroup: 64,
   maxComputeWorkgroupSizeX: 64,
-  maxComputeWorkgroupSizeY: 16,
+  maxComputeWorkgroupSizeY: 8,
   maxComputeWorkgroupsPerDimension: 65535
 } as const;
 

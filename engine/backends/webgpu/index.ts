@@ -69,8 +69,9 @@ function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks:
   // a cache that is dropped gives its GPU memory back
   const release = new FinalizationRegistry<GPUBuffer[]>((buffers) => buffers.forEach((b) => b.destroy()));
 
+  // Allowed after dispose (WebGPU makes objects of a destroyed device inert, without throwing), so
+  // that a cache made while the fallback is switching is simply rebuilt on the CPU.
   const createCache = (): GpuCache => {
-    if (disposed) throw new EngineError('disposed', 'This WebGPU runner has been disposed.');
     const buffers = gpuForward.createCacheBuffers();
     const cache = new GpuCache(owner, buffers);
     release.register(cache, [...buffers.k, ...buffers.v]);
