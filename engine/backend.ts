@@ -43,7 +43,7 @@ export async function createRunner(model: Weights, opts: RunnerOptions = {}): Pr
   let gpu: Runner;
   try {
     const { createWebGPURunner } = await import('./backends/webgpu/index');
-    gpu = await createWebGPURunner(model, opts.gpu);
+    gpu = await createWebGPURunner(model, opts.gpu, { allowFallbackAdapter: want === 'webgpu' });
   } catch (e) {
     const reason = `WebGPU unavailable: ${(e as Error).message}`;
     if (want === 'webgpu') throw new EngineError('no_webgpu', reason);

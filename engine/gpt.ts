@@ -31,9 +31,9 @@ export interface TracedTensor {
   shape: number[];
   data: Float32Array;
 }
-export interface Trace {
-  layers: Partial<Record<(typeof layerTraceKeys)[number], TracedTensor>>[];
-  [key: string]: TracedTensor | Trace['layers'] | undefined;
+export type LayerTrace = Partial<Record<(typeof layerTraceKeys)[number], TracedTensor>>;
+export interface Trace extends Partial<Record<(typeof modelTraceKeys)[number], TracedTensor>> {
+  layers: LayerTrace[];
 }
 
 // The two matmuls hold nearly all of the forward pass's arithmetic, so they are the kernels a
@@ -102,8 +102,8 @@ export function forward(model: Weights, ids: readonly number[], opts: ForwardOpt
   const keep = (key: TraceKey, shape: number[], data: Float32Array, layer?: number) => {
     if (!want(key)) return;
     const t = { shape, data: data.slice(0, shape.reduce((a, b) => a * b, 1)) };
-    if (layer === undefined) trace[key] = t;
-    else (trace.layers[layer] as Record<string, TracedTensor>)[key] = t;
+    if (layer === undefined) trace[key as (typeof modelTraceKeys)[number]] = t;
+    else trace.layers[layer][key as (typeof layerTraceKeys)[number]] = t;
   };
 
   // token embedding + position embedding

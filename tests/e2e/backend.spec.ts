@@ -85,3 +85,22 @@ test('the backend can be switched from the keyboard; the reader’s text stays',
   await firstFigureRan(page);
   await expect(page.getByTestId('engine-toggle')).toHaveText(/CPU/);
 });
+
+test.describe('screenshots', () => {
+  for (const width of [1280, 375]) {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      test(`engine control open, with a notice, ${width}px ${colorScheme}`, async ({ page }) => {
+        await page.setViewportSize({ width, height: width > 600 ? 900 : 812 });
+        await page.emulateMedia({ colorScheme });
+        await page.goto('/the-loop?backend=nonsense');
+        await firstFigureRan(page);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.getByTestId('engine-toggle').click();
+        await expect(page.getByTestId('backend-now')).toBeVisible();
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, 'horizontal overflow in px').toBeLessThanOrEqual(0);
+        await page.screenshot({ path: `test-results/screens/engine-control-${width}-${colorScheme}.png` });
+      });
+    }
+  }
+});

@@ -215,7 +215,8 @@ describe('falling back from WebGPU to the CPU', () => {
   async function watchedRunner() {
     const { gpu, devices } = watchedGpu();
     const reasons: string[] = [];
-    const runner = await createRunner(model, { gpu, onFallback: (r) => reasons.push(r) });
+    // SwiftShader is a software adapter, which `auto` skips: ask for WebGPU by name
+    const runner = await createRunner(model, { backend: 'webgpu', gpu, onFallback: (r) => reasons.push(r) });
     expect(runner.backend).toBe('webgpu');
     expect(devices).toHaveLength(1);
     return { runner, device: devices[0], reasons };
@@ -312,6 +313,16 @@ describe('falling back from WebGPU to the CPU', () => {
     expect(runner.backend).toBe('cpu');
     expect(reasons).toEqual(['WebGPU unavailable: no GPU adapter is available']);
     await expect(createRunner(model, { backend: 'webgpu', gpu: none })).rejects.toMatchObject({ code: 'no_webgpu' });
+  });
+
+  it('a software (fallback) adapter only: auto prefers the CPU and says why; webgpu by name takes it', async () => {
+    const reasons: string[] = [];
+    const auto = await createRunner(model, { gpu: nodeGpu(), onFallback: (r) => reasons.push(r) });
+    expect(auto.backend).toBe('cpu');
+    expect(reasons[0]).toMatch(/software/);
+    const named = await createRunner(model, { backend: 'webgpu', gpu: nodeGpu() });
+    expect(named.backend).toBe('webgpu');
+    named.dispose();
   });
 });
 

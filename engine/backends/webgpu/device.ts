@@ -39,11 +39,13 @@ export interface Gpu {
   health: Health;
 }
 
-export async function requestGpu(gpu: GPU | undefined): Promise<Gpu> {
+export async function requestGpu(gpu: GPU | undefined, allowFallbackAdapter = true): Promise<Gpu> {
   const api = gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!api) throw new Error('this environment has no WebGPU (navigator.gpu is missing)');
   const adapter = await api.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no GPU adapter is available');
+  const fallback = (adapter.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  if (fallback && !allowFallbackAdapter) throw new Error('the only GPU adapter is a software one, which is slower than the CPU backend');
   const requiredLimits: Record<string, number> = {};
   for (const [name, need] of Object.entries(neededLimits)) {
     const has = adapter.limits[name as keyof GPUSupportedLimits] as number | undefined;

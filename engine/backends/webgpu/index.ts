@@ -12,6 +12,9 @@ import { Recorder, createKernels } from './recorder';
 import { uploadWeights } from './weights';
 
 export interface WebGPURunnerOptions {
+  // A fallback adapter is a software rasteriser (SwiftShader): correct but slower than our CPU
+  // backend, so `auto` refuses it; asking for WebGPU by name accepts it. Default true.
+  allowFallbackAdapter?: boolean;
   // Split weights into blocks of at most this many bytes even where the device binds more: lets a
   // test run the splitting that a real GPT-2 needs on a device with a small binding limit.
   maxWeightBlockBytes?: number;
@@ -35,7 +38,7 @@ export async function createWebGPURunner(model: Weights, gpu?: GPU, opts: WebGPU
   if (config.n_embd % 4 !== 0) {
     throw new Error(`the WebGPU kernels read vec4s, and n_embd (${config.n_embd}) is not a multiple of 4`);
   }
-  const held = await requestGpu(gpu);
+  const held = await requestGpu(gpu, opts.allowFallbackAdapter ?? true);
   const { device, description, health } = held;
   try {
     const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
@@ -139,7 +142,7 @@ function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks:
     const trace: Trace = { layers: Array.from({ length: config.n_layer }, () => ({})) };
     for (const r of readouts) {
       const t: TracedTensor = { shape: r.shape, data: new Float32Array(data, r.offset, r.shape.reduce((a, b) => a * b, 1)).slice() };
-      if (r.layer === null) trace[r.key] = t;
+      if (r.layer === null) (trace as unknown as Record<string, TracedTensor>)[r.key] = t;
       else (trace.layers[r.layer] as Record<string, TracedTensor>)[r.key] = t;
     }
     const V = config.vocab_size;

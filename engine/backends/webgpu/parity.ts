@@ -62,7 +62,7 @@ export function diffTraces(got: { logits: Float32Array; trace: Trace }, want: { 
   const diffs = [diffTensor('logits', { shape: [got.logits.length], data: got.logits }, { shape: [want.logits.length], data: want.logits })];
   const extra = (key: string) => diffs.push({ key, shape: 'not in the reference', maxAbs: Infinity, rel: Infinity });
   for (const [key, t] of Object.entries(want.trace)) {
-    if (key !== 'layers') diffs.push(diffTensor(key, got.trace[key] as TracedTensor | undefined, t as TracedTensor));
+    if (key !== 'layers') diffs.push(diffTensor(key, (got.trace as unknown as Record<string, TracedTensor | undefined>)[key], t as TracedTensor));
   }
   for (const key of Object.keys(got.trace)) if (!(key in want.trace)) extra(key);
   if (got.trace.layers.length !== want.trace.layers.length) {
