@@ -1,6 +1,7 @@
 // The backend setting: ?backend= in the address, the engine control in the header, and the
 // fallback to the CPU when WebGPU cannot start.
 import { expect, test, type Page } from '@playwright/test';
+import { trace } from './site';
 
 // The first figure of chapter 1 has drawn a distribution: the engine has run a forward pass.
 async function firstFigureRan(page: Page) {
@@ -84,6 +85,29 @@ test('the backend can be switched from the keyboard; the reader’s text stays',
   await page.goto('/the-loop');
   await firstFigureRan(page);
   await expect(page.getByTestId('engine-toggle')).toHaveText(/CPU/);
+});
+
+test('?backend=webgpu runs on the browser’s WebGPU adapter, even a software one, with the CPU’s numbers to float precision', async ({ page }) => {
+  // Headless Chromium offers SwiftShader, a software WebGPU adapter: auto passes it over (it is
+  // slower than the CPU backend), but asking for WebGPU by name takes it.
+  const prompt = 'The little dog ran to the';
+  await page.goto('/the-loop?backend=webgpu');
+  await firstFigureRan(page);
+  await page.getByLabel('Text so far').fill(prompt);
+  const bars = page.locator(`ol.bars[data-prompt="${prompt}"] li`);
+  await expect(bars).toHaveCount(10);
+  await page.getByTestId('engine-toggle').click();
+  await expect(page.getByTestId('backend-now')).toHaveText(/^WebGPU — \S/);
+  await expect(page.getByTestId('ms-per-token')).toHaveText(/ms per token$/);
+  await expect(page.getByTestId('engine-notice')).toHaveCount(0);
+  const shown = await bars.evaluateAll((lis) => lis.map((li) => ({ id: Number(li.getAttribute('data-id')), p: Number(li.getAttribute('data-p')) })));
+  const expected = trace(prompt).top;
+  // a GPU sums in another order than the CPU: the same distribution, to float32 rounding
+  for (const [i, s] of shown.entries()) {
+    const want = expected.find((t) => t.id === s.id);
+    expect(want, `token ${s.id} at rank ${i} is in the CPU's top 10`).toBeDefined();
+    expect(Math.abs(s.p - want!.p)).toBeLessThan(1e-4 * want!.p + 1e-7);
+  }
 });
 
 test.describe('screenshots', () => {

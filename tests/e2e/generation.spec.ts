@@ -4,7 +4,7 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { generate, modelConfig, modelDir } from './site';
 import { loadModelDir } from '../../engine/cli/common';
-import { createCpuRunner } from '../../engine/backends/cpu';
+import { createRunner } from '../../engine/backend';
 import { generate as engineGenerate } from '../../engine/generate';
 
 const nPositions = modelConfig.n_positions as number;
@@ -140,7 +140,7 @@ test('generation stops when the context is full, and says so', async ({ page }) 
 // that draws it. Searching the whole vocabulary makes this work for any model, trained or not.
 async function endOfTextCase(): Promise<{ prompt: string; topK: number; seed: number } | null> {
   const model = loadModelDir(modelDir);
-  const runner = createCpuRunner(model);
+  const runner = await createRunner(model, { backend: 'cpu' }); // as `npm run generate` runs it
   let best: { id: number; rank: number } | null = null;
   for (let id = 0; id < model.tokenizer.vocabSize; id++) {
     if (id === eos) continue;

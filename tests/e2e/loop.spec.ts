@@ -11,7 +11,9 @@ async function openTheLoop(page: Page) {
   await page.getByRole('link', { name: /The loop/ }).click();
   await expect(page).toHaveURL(/\/the-loop$/);
   // the setting from the first page's address holds after moving to the chapter
-  await expect(page.getByTestId('engine-toggle')).toContainText('CPU');
+  await page.getByTestId('engine-toggle').click();
+  await expect(page.getByRole('radio', { name: /^CPU/ })).toBeChecked();
+  await page.keyboard.press('Escape');
   await expect(page.getByRole('heading', { level: 1, name: 'The loop' })).toBeVisible();
 }
 

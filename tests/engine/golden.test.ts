@@ -1,10 +1,10 @@
 // The golden test (llama2.c keeps its expected stdout in a test the same way): the shipped model's
-// greedy continuation of a fixed prompt, token for token. Any change in the numerics of the
+// greedy continuations of fixed prompts, token for token. Any change in the numerics of the
 // forward pass, the sampler or the tokenizer that alters what the site shows breaks it.
 //
 // The expected ids were produced once by running this engine (generate() on the CPU backend,
-// greedy) on static/models/brown-tiny as committed, and pasted here. If the model is retrained on
-// purpose, regenerate them the same way and update the model card's samples with it.
+// greedy, as below) on static/models/brown-tiny as committed, and pasted here. If the model is
+// retrained on purpose, regenerate them the same way and update the model card's samples with it.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRunner } from '../../engine/backend';
@@ -12,17 +12,38 @@ import { loadModelDir, modelsDir } from '../../engine/cli/common';
 import { generate } from '../../engine/generate';
 
 const model = loadModelDir(join(modelsDir, 'brown-tiny'));
-const prompt = 'The jury said';
-const expectedIds: number[] = EXPECTED_IDS;
-const expectedText = EXPECTED_TEXT;
 
-describe('golden: brown-tiny greedy continuation', () => {
-  it(`"${prompt}" continues with the same ${expectedIds.length} tokens`, async () => {
-    const ids = model.tokenizer.encode(prompt);
+const golden = [
+  {
+    name: 'stops at <|endoftext|> after 17 tokens',
+    prompt: 'The jury said',
+    ids: [46, 360, 73, 39, 307, 405, 39, 303, 790, 258, 271, 329, 103, 259, 379, 445, 1023],
+    text: '. "I\'ve you\'ll get a bigginess".<|endoftext|>',
+    stop: 'eot'
+  },
+  {
+    name: 'runs the full 40 tokens into a greedy loop',
+    prompt: 'In the morning',
+    ids: [
+      44, 289, 260, 281, 277, 400, 275, 260, 276, 343, 741, 44, 289, 260, 276, 343, 741, 44, 289, 260,
+      276, 343, 741, 44, 289, 260, 276, 343, 741, 44, 289, 260, 276, 343, 741, 44, 289, 260, 276, 343
+    ],
+    text: ', and the morth of the family, and the family, and the family, and the family, and the family, and the fam',
+    stop: 'max_tokens'
+  }
+];
+
+describe('golden: brown-tiny greedy continuations', () => {
+  it.each(golden)('"$prompt": $name', async ({ prompt, ids, text, stop }) => {
     const runner = await createRunner(model, { backend: 'cpu' });
     const out: number[] = [];
-    for await (const step of generate(runner, model.config, ids, { maxTokens: expectedIds.length, temperature: 1e-4 })) out.push(step.chosen);
-    expect(out).toEqual(expectedIds);
-    expect(model.tokenizer.decode(out)).toBe(expectedText);
+    let last: string | undefined;
+    for await (const step of generate(runner, model.config, model.tokenizer.encode(prompt), { maxTokens: 40, temperature: 1e-4 })) {
+      out.push(step.chosen);
+      last = step.stop;
+    }
+    expect(out).toEqual(ids);
+    expect(model.tokenizer.decode(out)).toBe(text);
+    expect(last).toBe(stop);
   });
 });

@@ -38,6 +38,12 @@ export function backendLabel(backend: BackendName, device: string): string {
   return adapter ? `WebGPU — ${adapter}` : 'WebGPU';
 }
 
+// How the CPU backend computes, from its device description "CPU (how)": WebAssembly SIMD, or
+// plain JavaScript where the browser has no SIMD.
+export function cpuDetail(device: string): string {
+  return /^CPU \((.*)\)$/.exec(device)?.[1] ?? device;
+}
+
 // Milliseconds per token of one forward pass: a prompt's pass computes all its tokens at once,
 // a generation step's pass one token.
 export function msPerToken(pass: { ms: number; tokens: number }): number {

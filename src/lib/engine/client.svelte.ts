@@ -83,7 +83,13 @@ export class EngineClient {
     } catch {
       // storage may be disabled; the choice then lasts for this visit
     }
-    if (this.status === 'ready') await this.#applyBackend();
+    if (this.status !== 'ready') return;
+    try {
+      await this.#applyBackend();
+    } catch (e) {
+      this.notice = `Could not switch the backend: ${failure(e).message}`;
+      throw e;
+    }
   }
 
   async nextToken(prompt: string, opts: NextTokenOptions): Promise<NextTokenResult> {

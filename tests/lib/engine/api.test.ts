@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngineApi } from '../../../src/lib/engine/api';
-import { createCpuRunner } from '../../../engine/backends/cpu';
+import { createRunner } from '../../../engine/backend';
 import { generate, type Step } from '../../../engine/generate';
 import { forward } from '../../../engine/gpt';
 import { loadModel } from '../../../engine/model';
@@ -168,11 +168,12 @@ describe('setBackend', () => {
 });
 
 describe('generation', () => {
-  // the engine's own loop on the CPU, as `npm run generate` runs it
+  // the engine's own loop on its CPU backend, as `npm run generate` runs it
   async function engineSteps(prompt: string, opts: Parameters<typeof generate>[3]): Promise<Step[]> {
     const steps: Step[] = [];
     const ids = referenceModel.tokenizer.encode(prompt);
-    for await (const s of generate(createCpuRunner(referenceModel), referenceModel.config, ids, opts)) steps.push(s);
+    const runner = await createRunner(referenceModel, { backend: 'cpu' });
+    for await (const s of generate(runner, referenceModel.config, ids, opts)) steps.push(s);
     return steps;
   }
 
@@ -208,8 +209,9 @@ describe('generation', () => {
     expect(step.top.map((t) => t.kept)).toEqual([true, true, true, false, false, false, false, false]);
     for (const t of step.top.slice(3)) expect(t.p).toBe(0);
     // pFull is the distribution before the cut: the softmax at this temperature of a full pass
-    const ids = step.context;
-    const { logits } = forward(referenceModel, ids, { lastOnly: true });
+    // on the engine's CPU backend
+    const runner = await createRunner(referenceModel, { backend: 'cpu' });
+    const { logits } = await runner.forward(step.context, { lastOnly: true });
     const full = softmaxWithTemperature(logits, 1);
     for (const t of step.top) expect(t.pFull).toBe(full[t.id]);
     for (let j = 1; j < step.top.length; j++) expect(step.top[j].pFull).toBeLessThanOrEqual(step.top[j - 1].pFull);

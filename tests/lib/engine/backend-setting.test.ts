@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendLabel, formatMs, msPerToken, resolveBackendSetting } from '../../../src/lib/engine/backend-setting';
+import { backendLabel, cpuDetail, formatMs, msPerToken, resolveBackendSetting } from '../../../src/lib/engine/backend-setting';
 
 describe('resolveBackendSetting', () => {
   it('takes a valid ?backend= over the remembered choice', () => {
@@ -34,6 +34,11 @@ describe('backendLabel', () => {
     expect(backendLabel('webgpu', 'some adapter')).toBe('WebGPU — some adapter');
     expect(backendLabel('webgpu', '')).toBe('WebGPU');
   });
+});
+
+describe('cpuDetail', () => {
+  it('gives how the CPU computes', () => expect(cpuDetail('CPU (WebAssembly SIMD, single thread)')).toBe('WebAssembly SIMD, single thread'));
+  it('keeps a description of another form as it is', () => expect(cpuDetail('a CPU')).toBe('a CPU'));
 });
 
 describe('msPerToken and formatMs', () => {
