@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countParams, makeConfig, paramShapes, parseConfig } from '../../engine/config';
-import { EngineError } from '../../engine/errors';
+import { errorCode as code } from './helpers';
 
 // Hugging Face's config.json for GPT-2 small, as published with the checkpoint
 const gpt2Config = {
@@ -12,15 +12,6 @@ const gpt2Config = {
   vocab_size: 50257
 };
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return (e as EngineError).code;
-  }
-  return 'none';
-}
 
 describe('config', () => {
   it("loads GPT-2's own config.json unchanged", () => {

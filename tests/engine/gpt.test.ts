@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCache, forward, layerTraceKeys, modelTraceKeys } from '../../engine/gpt';
 import { EngineError } from '../../engine/errors';
-import { maxRelDiff, testModel } from './helpers';
+import { errorCode, maxRelDiff, testModel } from './helpers';
 
 const model = testModel('micro', { n_positions: 32, n_embd: 16, n_head: 4 });
 const { n_embd: C, n_head: nh, vocab_size: V, n_layer: L } = model.config;
@@ -116,15 +116,7 @@ describe('forward', () => {
 });
 
 describe('forward rejects bad input', () => {
-  const code = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(EngineError);
-      return (e as EngineError).code;
-    }
-    return 'no error';
-  };
+  const code = errorCode;
   it('empty prompt', () => expect(code(() => forward(model, []))).toBe('empty_prompt'));
   it('prompt longer than the context', () =>
     expect(code(() => forward(model, new Array(model.config.n_positions + 1).fill(1)))).toBe('context_overflow'));

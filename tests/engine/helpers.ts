@@ -2,6 +2,8 @@
 import { makeConfig, type GPTConfig, type PresetName } from '../../engine/config';
 import { randomModel, type Model } from '../../engine/model';
 import { Tokenizer } from '../../engine/tokenizer';
+import { EngineError } from '../../engine/errors';
+import { expect } from 'vitest';
 
 export const sampleText =
   'The cat sat on the mat. The dog sat on the log. A cat and a dog met on the mat and sat there all day.\n'.repeat(4);
@@ -33,4 +35,19 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor?: n
     if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
   }
   return m;
+}
+
+// The code of the EngineError that f throws, or 'no error'. Anything else thrown fails the test.
+export function errorCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(EngineError);
+    return (e as EngineError).code;
+  }
+  return 'no error';
+}
+
+export function expectEngineError(f: () => unknown, code: string): void {
+  expect(errorCode(f)).toBe(code);
 }

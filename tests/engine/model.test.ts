@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { paramShapes } from '../../engine/config';
-import { EngineError } from '../../engine/errors';
 import { forward } from '../../engine/gpt';
 import { loadModel, modelFiles } from '../../engine/model';
 import { parseSafetensors, serializeSafetensors, type Tensor } from '../../engine/safetensors';
-import { testModel } from './helpers';
+import { errorCode as code, testModel } from './helpers';
 
 const model = testModel();
 const files = modelFiles(model);
@@ -13,15 +12,6 @@ function load(over: Partial<{ config: unknown; safetensors: Uint8Array; tokenize
   return loadModel({ config: files['config.json'], safetensors: files['model.safetensors'], tokenizer: files['tokenizer.json'], ...over });
 }
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return (e as EngineError).code;
-  }
-  return 'none';
-}
 
 // rewrite the model's safetensors with a change to its tensor list
 function edit(f: (t: Map<string, Tensor>) => void): Uint8Array {

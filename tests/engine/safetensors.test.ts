@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSafetensors, serializeSafetensors } from '../../engine/safetensors';
-import { EngineError } from '../../engine/errors';
+import { errorCode as code } from './helpers';
 
 const tensors = new Map([
   ['a', { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-30, -7]) }],
@@ -18,15 +18,6 @@ function handMade(header: object, data: Uint8Array): Uint8Array {
   return out;
 }
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    return (e as EngineError).code;
-  }
-  return 'none';
-}
 
 describe('safetensors', () => {
   it('round-trips F32 tensors and metadata', () => {

@@ -2,6 +2,7 @@ import { brownSplit } from '../../engine/cli/corpus';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../engine/errors';
+import { expectEngineError } from './helpers';
 import { endOfText, gpt2Pattern, maxVocabSize, Tokenizer, type MergeStep } from '../../engine/tokenizer';
 
 const utf8 = new TextEncoder();
@@ -18,16 +19,6 @@ const corpus = [
   '    indented code\n\tand tabs\n\n  and spaces   at the end   \n'
 ].join('\n');
 
-function expectEngineError(fn: () => unknown, code: string) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    expect((e as EngineError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected EngineError ${code}`);
-}
 
 // Textbook BPE written the slow, obvious way (recount every pair at every step), for comparing
 // against the incremental trainer and the heap-based encoder.

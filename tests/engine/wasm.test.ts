@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../engine/errors';
+import { expectEngineError } from './helpers';
 import * as ref from '../../engine/kernels';
 import { Rng } from '../../engine/sampling';
 import { loadWasmKernels, type WasmKernels } from '../../engine/wasm/index';
@@ -31,16 +32,6 @@ function random(n: number, rng: Rng): Float32Array {
   return a;
 }
 
-function expectEngineError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EngineError);
-    expect((e as EngineError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected EngineError ${code}`);
-}
 
 // [N, IC, OC]. Odd sizes hit every tail: fewer than 8 rows (row kernels), rows and columns that do
 // not fill a 4 × 8 tile, k not a multiple of 4, and sizes past one block of k (512), of columns
