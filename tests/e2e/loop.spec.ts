@@ -98,16 +98,21 @@ test('the figure computes once per change, then rests', async ({ page }) => {
   expect(await posts()).toBe(before);
 });
 
-test('the figure says when the model is untrained', async ({ page }) => {
+test('the figure labels a model with random weights, and only such a model', async ({ page }) => {
+  expect(modelConfig.explorable_random_init).toBeUndefined(); // the shipped model is trained
   await openTheLoop(page);
   await page.getByLabel('Text so far').scrollIntoViewIfNeeded();
   await expect(page.locator('ol.bars li').first()).toBeVisible();
-  const label = page.getByTestId('random-model');
-  if (modelConfig.explorable_random_init === true) {
-    await expect(label).toHaveText('Untrained: random weights — the trained model lands in a later update.');
-  } else {
-    await expect(label).toHaveCount(0);
-  }
+  await expect(page.getByTestId('random-model')).toHaveCount(0);
+
+  // the same files, with config.json marked as a random initialisation
+  await page.route('**/config.json', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), explorable_random_init: true } });
+  });
+  await openTheLoop(page);
+  await page.getByLabel('Text so far').scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('random-model')).toHaveText('Untrained: random weights, so its guesses are close to uniform.');
 });
 
 test('a corrupt parameter file shows the engine’s error to the reader', async ({ page }) => {
