@@ -2,7 +2,7 @@
 // Finds a Chromium by itself: the system's (/usr/bin/chromium, or CHROMIUM_PATH) when there is one,
 // otherwise Playwright's own, downloading it only if it is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureModel } from './model.mjs';
 
 function step(title, command, args, env = {}) {
@@ -39,8 +39,17 @@ try {
   console.error(`\n✖ ${e.message}`);
   process.exit(1);
 }
-step('unit tests (vitest)', 'npx', ['vitest', 'run']);
+rmSync('test-results/vitest.json', { force: true });
+rmSync('test-results/playwright.json', { force: true });
+step('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 step('build (vite build)', 'npx', ['vite', 'build']);
 const browser = await findChromium();
 step(`browser tests (playwright, ${browser.label})`, 'npx', ['playwright', 'test'], browser.env);
-console.log('\n✔ all tests passed');
+// one closing line over both runners, in the plain "N passed, N failed" form CI reads
+const unit = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
+const e2e = JSON.parse(readFileSync('test-results/playwright.json', 'utf8')).stats;
+const passed = unit.numPassedTests + e2e.expected + e2e.flaky;
+const failed = unit.numFailedTests + e2e.unexpected;
+const skipped = unit.numPendingTests + unit.numTodoTests + e2e.skipped;
+console.log(`\n✔ all tests passed (${unit.numPassedTests} unit, ${e2e.expected + e2e.flaky} in the browser)`);
+console.log(`Tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
