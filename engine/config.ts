@@ -25,19 +25,28 @@ export type PresetName = keyof typeof presets;
 
 const defaults = { layer_norm_epsilon: 1e-5 };
 
-// Keys a Hugging Face GPT-2 config.json carries that do not change our forward pass. They are
-// accepted and ignored; any other unknown key is an error, because a misspelt key silently
-// falling back to a default is the kind of bug that costs a day.
+// Keys a Hugging Face GPT-2 config.json carries that do not change our forward pass (dropout,
+// initialisation, names). They are accepted and ignored; any other unknown key is an error,
+// because a misspelt key silently falling back to a default is the kind of bug that costs a day.
 const ignoredKeys = new Set([
-  'activation_function', 'architectures', 'attn_pdrop', 'bos_token_id', 'embd_pdrop',
-  'initializer_range', 'model_type', 'n_ctx', 'n_inner', 'resid_pdrop', 'summary_activation',
-  'summary_first_dropout', 'summary_proj_to_labels', 'summary_type', 'summary_use_proj',
-  'task_specific_params', 'torch_dtype', 'transformers_version', 'use_cache', 'vocab_file',
-  'scale_attn_weights', 'reorder_and_upcast_attn', 'scale_attn_by_inverse_layer_idx',
-  'tie_word_embeddings', 'pad_token_id', 'dtype', '_name_or_path',
+  'architectures', 'attn_pdrop', 'bos_token_id', 'embd_pdrop', 'initializer_range', 'model_type',
+  'resid_pdrop', 'summary_activation', 'summary_first_dropout', 'summary_proj_to_labels',
+  'summary_type', 'summary_use_proj', 'task_specific_params', 'torch_dtype', 'transformers_version',
+  'use_cache', 'vocab_file', 'reorder_and_upcast_attn', 'pad_token_id', 'dtype', '_name_or_path',
   // ours: notes that travel with the file
   'explorable_name', 'explorable_random_init', 'explorable_seed', 'explorable_notes'
 ]);
+
+// Keys that would change the forward pass. We run GPT-2's architecture only, so each is accepted
+// at GPT-2's value (or null) and refused at any other, instead of being silently ignored.
+const gpt2Only: Record<string, (v: unknown, obj: Record<string, unknown>) => boolean> = {
+  activation_function: (v) => v === 'gelu_new' || v === 'gelu_pytorch_tanh', // both are the tanh GELU
+  tie_word_embeddings: (v) => v === true,
+  scale_attn_weights: (v) => v === true,
+  scale_attn_by_inverse_layer_idx: (v) => v === false,
+  n_ctx: (v, obj) => v === obj.n_positions,
+  n_inner: (v, obj) => v === 4 * (obj.n_embd as number)
+};
 
 const requiredKeys = ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head'] as const;
 
@@ -48,9 +57,14 @@ export function parseConfig(json: unknown): GPTConfig {
   }
   const obj = raw as Record<string, unknown>;
   const known = new Set<string>([...requiredKeys, 'layer_norm_epsilon', 'eos_token_id']);
-  const unknown = Object.keys(obj).filter((k) => !known.has(k) && !ignoredKeys.has(k));
+  const unknown = Object.keys(obj).filter((k) => !known.has(k) && !ignoredKeys.has(k) && !(k in gpt2Only));
   if (unknown.length > 0) {
     throw new EngineError('bad_config', `config.json has unknown key(s): ${unknown.join(', ')}.`);
+  }
+  for (const [k, ok] of Object.entries(gpt2Only)) {
+    if (k in obj && obj[k] !== null && !ok(obj[k], obj)) {
+      throw new EngineError('bad_config', `config.json: "${k}": ${JSON.stringify(obj[k])} describes a model other than GPT-2's architecture, which is the only one this engine runs.`);
+    }
   }
   for (const k of requiredKeys) {
     const v = obj[k];

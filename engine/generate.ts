@@ -27,10 +27,15 @@ export interface Step {
 }
 
 // Stopping: after the chosen token is end-of-text (it is reported, and not fed back), after
-// maxTokens new tokens, or when the context is full (n_positions tokens: this model has no sliding
-// window, so generation ends there).
+// maxTokens new tokens, or when the context is full: the model has read n_positions tokens, so
+// the token it just chose could not be fed back (this model has no sliding window). The context
+// then holds n_positions + 1 tokens, the last one never read.
 export async function* generate(runner: Runner, config: GPTConfig, prompt: readonly number[], opts: GenerateOptions): AsyncGenerator<Step, StopReason> {
   checkSampling(opts);
+  const topN = opts.topN ?? 10;
+  if (!Number.isInteger(topN) || topN < 1) {
+    throw new EngineError('bad_top_n', `The number of top tokens to report must be a whole number of at least 1, got ${topN}.`);
+  }
   if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1) {
     throw new EngineError('bad_max_tokens', `The number of tokens to generate must be a whole number of at least 1, got ${opts.maxTokens}.`);
   }
@@ -46,10 +51,10 @@ export async function* generate(runner: Runner, config: GPTConfig, prompt: reado
     const { logits } = await runner.forward(feed, { cache, lastOnly: true });
     const dist = distribution(logits, opts);
     const chosen = sample(dist, rng.next());
-    const top = Array.from(dist.kept.subarray(0, opts.topN ?? 10), (id) => ({ id, p: dist.probs[id] }));
+    const top = Array.from(dist.kept.subarray(0, topN), (id) => ({ id, p: dist.probs[id] }));
     const step: Step = { context: context.slice(), top, keptMass: dist.keptMass, chosen, cacheLength: cache.length };
     context.push(chosen);
-    step.stop = chosen === eot ? 'eot' : n >= opts.maxTokens ? 'max_tokens' : context.length >= config.n_positions ? 'context_full' : undefined;
+    step.stop = chosen === eot ? 'eot' : n >= opts.maxTokens ? 'max_tokens' : context.length > config.n_positions ? 'context_full' : undefined;
     yield step;
     if (step.stop) return step.stop;
     feed = useCache ? [chosen] : context.slice();

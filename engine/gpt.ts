@@ -179,15 +179,20 @@ export function forward(model: Weights, ids: readonly number[], opts: ForwardOpt
     x = res2;
     keep('res2', [T, C], x, l);
   }
-  cache.length = Tk;
 
   layernormForward(ln, null, null, x, p['ln_f.weight'], p['ln_f.bias'], T, C, eps);
   keep('ln_f', [T, C], ln);
-  // the output head is tied to the token embedding: logits = ln_f(x) @ wteᵀ
+  // the output head is tied to the token embedding: logits = ln_f(x) @ wteᵀ. In slices of rows,
+  // so a large vocabulary (GPT-2's 50,257) never needs one huge temporary in a faster kernel.
   const rows = opts.lastOnly ? 1 : T;
   const logits = new Float32Array(rows * V); // (rows, V)
-  matmulTransposedForward(logits, ln.subarray((T - rows) * C), wte, rows, C, V);
+  for (let r = 0; r < rows; r += 64) {
+    const n = Math.min(64, rows - r);
+    matmulTransposedForward(logits.subarray(r * V, (r + n) * V), ln.subarray((T - rows + r) * C, (T - rows + r + n) * C), wte, n, C, V);
+  }
   keep('logits', [rows, V], logits);
+  // only now does the cache own the new tokens: a pass that threw midway leaves it as it was
+  cache.length = Tk;
   return { logits, trace, cache };
 }
 

@@ -23,20 +23,33 @@ export interface ModelFiles {
 
 // Names in Hugging Face GPT-2 files that are not parameters of ours: the causal-mask buffers some
 // exports include, and the output head, which GPT-2 ties to wte.
-const ignoredTensor = /(^|\.)attn\.(bias|masked_bias)$|^lm_head\.weight$/;
+const ignoredTensor = /(^|\.)attn\.(bias|masked_bias)$/;
 
 export function loadModel(files: ModelFiles): Model {
   const config = parseConfig(files.config);
   const raw = typeof files.config === 'string' ? JSON.parse(files.config) : (files.config as Record<string, unknown>);
   const tokenizer = Tokenizer.fromJSON(files.tokenizer as string);
-  if (tokenizer.vocabSize > config.vocab_size) {
-    throw new EngineError('bad_model', `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocab_size}.`);
+  if (tokenizer.vocabSize !== config.vocab_size) {
+    throw new EngineError('bad_model', `The tokenizer has ${tokenizer.vocabSize} tokens but config.json says the model has ${config.vocab_size}.`);
+  }
+  if (tokenizer.eotId !== config.eos_token_id) {
+    throw new EngineError('bad_model', `The tokenizer's <|endoftext|> is id ${tokenizer.eotId} but config.json's eos_token_id is ${config.eos_token_id}.`);
   }
   const { tensors } = parseSafetensors(files.safetensors);
   const byName = new Map<string, Tensor>();
   for (const [name, t] of tensors) {
     const n = name.replace(/^transformer\./, '');
     if (!ignoredTensor.test(n)) byName.set(n, t);
+  }
+  // GPT-2 ties its output head to wte; an export may still carry the head as lm_head.weight, which
+  // we drop only when it is that same matrix (an untied head would give different logits)
+  const head = byName.get('lm_head.weight');
+  const wte = byName.get('wte.weight');
+  if (head) {
+    if (!wte || head.shape.join() !== wte.shape.join() || head.data.some((v, i) => v !== wte.data[i])) {
+      throw new EngineError('bad_safetensors', 'The parameter file has an output head (lm_head.weight) that differs from wte: an untied head is not GPT-2\'s architecture.');
+    }
+    byName.delete('lm_head.weight');
   }
   const params: Params = {};
   for (const [name, shape] of paramShapes(config)) {

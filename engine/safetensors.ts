@@ -37,11 +37,15 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tens
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = (info ?? {}) as Record<string, string>;
+      // the format allows only a flat map of strings here
+      if (info === null || typeof info !== 'object' || Array.isArray(info) || !Object.values(info).every((v) => typeof v === 'string')) {
+        fail('__metadata__ must be an object of strings.');
+      }
+      metadata = info as Record<string, string>;
       continue;
     }
     const { dtype, shape, data_offsets } = (info ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
-    if (typeof dtype !== 'string' || !(dtype in bytesPerElement)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}.`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(bytesPerElement, dtype)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)}.`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape.`);
     if (!Array.isArray(data_offsets) || data_offsets.length !== 2) fail(`tensor "${name}" has bad data_offsets.`);
     const [begin, end] = data_offsets;

@@ -14,8 +14,9 @@ export interface Distribution {
   keptMass: number; // probability the kept set had before it was renormalised to 1
 }
 
-// Below this temperature the distribution is exactly greedy: every logit divided by so small a
-// number would overflow exp(), and the limit T -> 0 of softmax(z / T) is a one-hot on the argmax.
+// Below this temperature the distribution is exactly greedy, the limit T -> 0 of softmax(z / T): a
+// one-hot on the argmax (the lowest id among equal maxima). Above it, exp() of the max-subtracted
+// logits only underflows, which is harmless, so no temperature yields NaN or Infinity.
 export const MIN_TEMPERATURE = 1e-3;
 
 export function checkSampling(opts: SamplingOptions): void {
@@ -38,7 +39,9 @@ export function softmaxWithTemperature(logits: Float32Array, temperature: number
   let max = -Infinity;
   let arg = 0;
   for (let i = 0; i < V; i++) {
-    if (Number.isNaN(logits[i])) throw new EngineError('nan_logits', `The model produced NaN at token ${i}: its parameters are broken.`);
+    if (!Number.isFinite(logits[i])) {
+      throw new EngineError('nan_logits', `The model produced ${logits[i]} for token ${i}: its parameters are broken or overflow float32.`);
+    }
     if (logits[i] > max) [max, arg] = [logits[i], i];
   }
   if (temperature < MIN_TEMPERATURE) {
@@ -53,6 +56,7 @@ export function softmaxWithTemperature(logits: Float32Array, temperature: number
 
 export function distribution(logits: Float32Array, opts: SamplingOptions): Distribution {
   checkSampling(opts);
+  if (logits.length === 0) throw new EngineError('nan_logits', 'There are no logits to sample from: the vocabulary is empty.');
   const V = logits.length;
   const p = softmaxWithTemperature(logits, opts.temperature);
   // sort ids by probability, ties by id, so the kept set is well defined
@@ -91,7 +95,10 @@ export function sample(dist: Distribution, u: number): number {
 export class Rng {
   private state: number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+      throw new EngineError('bad_seed', `The seed must be a whole number from 0 to ${2 ** 32 - 1}, got ${seed}.`);
+    }
+    this.state = seed;
   }
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

@@ -15,7 +15,6 @@ run(async () => {
   const steps = [];
   // a token can hold part of a character: a streaming decoder waits for the rest of it
   const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-  if (!args.json) process.stdout.write(prompt);
   const runner = await createRunner(model, { backend: 'cpu' });
   for await (const step of generate(runner, model.config, ids, {
     maxTokens: args.tokens ?? 50,
@@ -26,6 +25,7 @@ run(async () => {
     useCache: !args['no-cache']
   })) {
     steps.push(step);
+    if (!args.json && steps.length === 1) process.stdout.write(prompt); // once the settings are known to be good
     if (!args.json && step.chosen !== model.config.eos_token_id) process.stdout.write(utf8.decode(tok.tokenBytes(step.chosen), { stream: true }));
   }
   const out = [...ids, ...steps.map((s) => s.chosen)];

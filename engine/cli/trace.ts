@@ -2,6 +2,7 @@
 // Prints the tokens, every head's attention weights (weights[i][j]: how much token i attends to
 // token j) and the next-token distribution at temperature 1.
 import { createRunner } from '../backend';
+import { EngineError } from '../errors';
 import { distribution } from '../sampling';
 import { loadModelDir, parseArgs, run } from './common';
 
@@ -15,7 +16,9 @@ run(async () => {
   const T = ids.length;
   const V = model.config.vocab_size;
   const dist = distribution(logits.subarray((T - 1) * V), { temperature: 1 });
-  const top = Array.from(dist.kept.subarray(0, args.top ?? 10), (id) => ({ id, text: tok.tokenText(id), p: dist.probs[id] }));
+  const n = args.top ?? 10;
+  if (!Number.isInteger(n) || n < 1) throw new EngineError('bad_argument', `--top must be a whole number of at least 1, got ${n}.`);
+  const top = Array.from(dist.kept.subarray(0, n), (id) => ({ id, text: tok.tokenText(id), p: dist.probs[id] }));
   const layers = trace.layers.map((layer) => {
     const w = layer['attn.weights']!; // (nh, T, T)
     return {

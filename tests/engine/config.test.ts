@@ -50,6 +50,13 @@ describe('config', () => {
       expect(code(() => parseConfig({ ...gpt2Config, vocab_size: 0 }))).toBe('bad_config');
       expect(code(() => parseConfig({ ...gpt2Config, n_embd: '768' }))).toBe('bad_config');
     });
+    it('keys that would change the forward pass, at values other than GPT-2\'s', () => {
+      for (const [k, v] of [['activation_function', 'relu'], ['tie_word_embeddings', false], ['scale_attn_weights', false],
+        ['scale_attn_by_inverse_layer_idx', true], ['n_ctx', 512], ['n_inner', 1000]] as const) {
+        expect(code(() => parseConfig({ ...gpt2Config, [k]: v })), k).toBe('bad_config');
+      }
+      expect(parseConfig({ ...gpt2Config, n_inner: null, activation_function: 'gelu_pytorch_tanh', tie_word_embeddings: true }).n_layer).toBe(12);
+    });
     it('n_embd not divisible by n_head', () => expect(code(() => parseConfig({ ...gpt2Config, n_head: 7 }))).toBe('bad_config'));
     it('eos outside the vocabulary', () => expect(code(() => parseConfig({ ...gpt2Config, eos_token_id: 50257 }))).toBe('bad_config'));
     it('bad epsilon', () => expect(code(() => parseConfig({ ...gpt2Config, layer_norm_epsilon: -1 }))).toBe('bad_config'));

@@ -57,10 +57,15 @@ describe('generate', () => {
     expect(steps[3].stop).toBe('max_tokens');
   });
 
-  it('stops when the context is full', async () => {
-    const steps = await collect({ temperature: 1, seed: 3, maxTokens: 1000, eotId: -1 });
-    expect(steps.at(-1)!.stop).toBe('context_full');
-    expect(prompt.length + steps.length).toBe(model.config.n_positions);
+  it('stops when the model has read a full context, whatever the prompt length', async () => {
+    const n = model.config.n_positions;
+    for (const p of [prompt, new Array(n - 1).fill(prompt[0]), new Array(n).fill(prompt[0])]) {
+      const steps = await collect({ temperature: 1, seed: 3, maxTokens: 1000, eotId: -1 }, p);
+      expect(steps.at(-1)!.stop).toBe('context_full');
+      // the last step read all n positions; the token it chose is the (n+1)-th, never read
+      expect(steps.at(-1)!.cacheLength).toBe(n);
+      expect(p.length + steps.length).toBe(n + 1);
+    }
   });
 
   it('stops at end-of-text, reporting the eot token as the last choice', async () => {
@@ -71,7 +76,7 @@ describe('generate', () => {
     expect(steps[0].stop).toBe('eot');
   });
 
-  it('bad input: empty prompt, prompt at the context limit, bad maxTokens, bad temperature', async () => {
+  it('bad input: empty prompt, prompt over the context limit, bad maxTokens, temperature, topN, seed', async () => {
     const code = async (p: number[], opts: object) => {
       try {
         await collect({ temperature: 1, maxTokens: 3, ...opts }, p);
@@ -85,5 +90,7 @@ describe('generate', () => {
     expect(await code(new Array(model.config.n_positions + 1).fill(1), {})).toBe('context_overflow');
     expect(await code(prompt, { maxTokens: 0 })).toBe('bad_max_tokens');
     expect(await code(prompt, { temperature: 0 })).toBe('bad_temperature');
+    expect(await code(prompt, { topN: 0 })).toBe('bad_top_n');
+    expect(await code(prompt, { seed: 1.5 })).toBe('bad_seed');
   });
 });

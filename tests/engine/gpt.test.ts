@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCache, forward, layerTraceKeys, modelTraceKeys } from '../../engine/gpt';
 import { EngineError } from '../../engine/errors';
+import * as reference from '../../engine/kernels';
 import { errorCode, maxRelDiff, testModel } from './helpers';
 
 const model = testModel('micro', { n_positions: 32, n_embd: 16, n_head: 4 });
@@ -126,6 +127,17 @@ describe('forward rejects bad input', () => {
     const cache = createCache(model.config);
     forward(model, new Array(model.config.n_positions - 1).fill(1), { cache });
     expect(code(() => forward(model, [1, 2], { cache }))).toBe('context_overflow');
+  });
+  it('a pass that fails midway leaves the cache as it was', () => {
+    const cache = createCache(model.config);
+    forward(model, ids.slice(0, 2), { cache });
+    const boom = () => {
+      throw new Error('out of memory');
+    };
+    expect(() => forward(model, ids.slice(2, 4), { cache, kernels: { matmulForward: reference.matmulForward, matmulTransposedForward: boom } })).toThrow('out of memory');
+    expect(cache.length).toBe(2);
+    const next = forward(model, ids.slice(2, 4), { cache });
+    expect(maxRelDiff(next.logits, forward(model, ids.slice(0, 4)).logits.subarray(2 * V))).toBeLessThan(1e-5);
   });
   it('token id out of the vocabulary', () => expect(code(() => forward(model, [V]))).toBe('bad_token'));
   it('negative or fractional token id', () => {

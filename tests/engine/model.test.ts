@@ -41,6 +41,26 @@ describe('model files', () => {
     expect(load({ safetensors: hf }).params['wte.weight']).toEqual(model.params['wte.weight']);
   });
 
+  it('rejects an untied output head (lm_head.weight unlike wte)', () => {
+    const untied = edit((t) => {
+      const wte = t.get('wte.weight')!;
+      t.set('lm_head.weight', { shape: wte.shape, data: wte.data.map((v) => v + 1) });
+    });
+    expect(code(() => load({ safetensors: untied }))).toBe('bad_safetensors');
+  });
+  it('rejects a config whose end-of-text id is not the tokenizer\'s', () =>
+    expect(code(() => load({ config: { ...JSON.parse(files['config.json']), eos_token_id: 0 } }))).toBe('bad_model'));
+  it('rejects a vocabulary larger than the tokenizer (a padded vocabulary would sample ids it cannot decode)', () => {
+    const c = JSON.parse(files['config.json']);
+    const padded = edit((t) => {
+      const wte = t.get('wte.weight')!;
+      const C = wte.shape[1];
+      const data = new Float32Array((wte.shape[0] + 8) * C);
+      data.set(wte.data);
+      t.set('wte.weight', { shape: [wte.shape[0] + 8, C], data });
+    });
+    expect(code(() => load({ config: { ...c, vocab_size: c.vocab_size + 8 }, safetensors: padded }))).toBe('bad_model');
+  });
   it('rejects a missing tensor', () => expect(code(() => load({ safetensors: edit((t) => t.delete('h.1.ln_2.bias')) }))).toBe('bad_safetensors'));
   it('rejects a tensor of the wrong shape', () =>
     expect(code(() => load({ safetensors: edit((t) => t.set('ln_f.bias', { shape: [3], data: new Float32Array(3) })) }))).toBe('bad_safetensors'));

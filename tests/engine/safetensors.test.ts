@@ -87,6 +87,11 @@ describe('safetensors', () => {
       expect(code(() => parseSafetensors(handMade({ x: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8))))).toBe('bad_safetensors'));
     it('negative or fractional shape', () =>
       expect(code(() => parseSafetensors(handMade({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))))).toBe('bad_safetensors'));
+    it('metadata that is not a map of strings', () => {
+      for (const m of ['text', { a: 1 }, [1], null]) expect(code(() => parseSafetensors(handMade({ __metadata__: m }, new Uint8Array())))).toBe('bad_safetensors');
+    });
+    it('a dtype named like an object property', () =>
+      expect(code(() => parseSafetensors(handMade({ x: { dtype: 'toString', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4))))).toBe('bad_safetensors'));
     it('random bytes', () => {
       const junk = new Uint8Array(1000).map((_, i) => (i * 7919) % 251);
       expect(code(() => parseSafetensors(junk))).toBe('bad_safetensors');

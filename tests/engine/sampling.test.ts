@@ -39,8 +39,11 @@ describe('temperature', () => {
     expect(distribution(Float32Array.from([1, 3, 3]), { temperature: 1e-9 }).kept[0]).toBe(1);
   });
 
-  it('NaN logits are an error, not a NaN distribution', () => {
-    expect(() => distribution(Float32Array.from([1, NaN]), { temperature: 1 })).toThrow(EngineError);
+  it('NaN or infinite logits are an error, not a NaN distribution', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      expect(() => distribution(Float32Array.from([1, bad]), { temperature: 1 }), String(bad)).toThrow(EngineError);
+    }
+    expect(() => distribution(new Float32Array(0), { temperature: 1 })).toThrow(EngineError);
   });
 });
 
@@ -126,6 +129,11 @@ describe('seeded sampling', () => {
   it('u at the very top of [0, 1) still picks a kept token', () => {
     const d = distribution(logits, { temperature: 1, topK: 2 });
     expect([0, 1]).toContain(sample(d, 1 - Number.EPSILON));
+  });
+
+  it('seeds must be whole numbers in [0, 2^32): no silent aliasing of 1.7 to 1 or 2^32 to 0', () => {
+    for (const seed of [1.7, -1, 2 ** 32, NaN]) expect(() => new Rng(seed), String(seed)).toThrow(EngineError);
+    expect(new Rng(2 ** 32 - 1).next()).toBeGreaterThanOrEqual(0);
   });
 
   it('Rng.next is in [0, 1)', () => {

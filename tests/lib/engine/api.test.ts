@@ -221,16 +221,16 @@ describe('generation', () => {
   it('stops when the context is full', async () => {
     const { api, info } = await loaded();
     const n = info.config.n_positions;
-    // a prompt two tokens short of the context: two steps fill it
-    const words = referenceModel.tokenizer.decode(Array.from({ length: n - 2 }, () => referenceModel.tokenizer.encode(' a')[0]));
-    expect(referenceModel.tokenizer.encode(words)).toHaveLength(n - 2);
+    // a prompt one token short of the context: the second step reads all n positions and ends it
+    const words = referenceModel.tokenizer.decode(Array.from({ length: n - 1 }, () => referenceModel.tokenizer.encode(' a')[0]));
+    expect(referenceModel.tokenizer.encode(words)).toHaveLength(n - 1);
     const { session } = api.startGeneration(words, { temperature: 1, seed: 3, maxTokens: 50 });
     const eos = info.config.eos_token_id;
     const first = await api.step(session);
     expect(first.stop).toBe(first.chosen === eos ? 'eot' : null);
     if (first.stop) return; // end-of-text came first, which is checked above
     const second = await api.step(session);
-    expect(second.context).toHaveLength(n - 1);
+    expect(second.context).toHaveLength(n);
     expect(second.stop).toBe(second.chosen === eos ? 'eot' : 'context_full');
   });
 
