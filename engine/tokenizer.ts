@@ -1,6 +1,8 @@
 // Byte-level BPE (Sennrich et al. 2016, as GPT-2 uses it).
-// Ids 0..255 are the raw bytes, id 256 + i is the token made by merge i (in the order learned),
-// and the last id is the special <|endoftext|> token: vocabSize = 256 + merges.length + 1.
+// Ids 0..255 are the 256 single bytes, id 256 + i is the token made by merge i (in the order
+// learned), and the last id is the special <|endoftext|> token: vocabSize = 256 + merges.length + 1.
+// In our own files id b is byte b; GPT-2's files list the bytes in another order, so a tokenizer
+// keeps `bytes`, the byte that each of ids 0..255 stands for.
 // Text is first cut into chunks by a GPT-2-style regex, so a space belongs to the word after it
 // (" cat" is not "cat") and no merge ever crosses a chunk boundary.
 //
@@ -13,29 +15,50 @@
 // - Lone surrogates cannot be turned into UTF-8; they become U+FFFD, as TextEncoder does, so
 //   decode(encode(s)) === s.toWellFormed() for every string, and === s for every well-formed one.
 // - <|endoftext|> in training text marks a document boundary and is not learned as bytes.
+//
+// Our file (tokenizer.json): { "type": "byte-bpe", "version": 1, "pattern", "merges": [[a, b], ...],
+// "counts": [...], "special": { "<|endoftext|>": id } }, plus two optional keys: "bytes", 256
+// numbers, a permutation of 0..255 saying which byte each of ids 0..255 is (absent: id b is byte b),
+// and "counts" may be left out when the merges came without them (GPT-2 publishes only the order).
+// fromJSON also reads Hugging Face's tokenizer.json of GPT-2, and fromGPT2 its vocab.json and
+// merges.txt; either becomes the same tokenizer, and its toJSON is our format with "bytes".
 import { EngineError } from './errors';
 
 export interface MergeStep {
   pair: [number, number]; // the two ids that were merged
   id: number; // the new token, 256 + its rank
-  count: number; // how often the pair occurred in the training text when it was chosen
+  count: number | null; // how often the pair occurred in the training text when it was chosen; null if not recorded
 }
 
 export interface TokenizerJSON {
   type: 'byte-bpe';
   version: 1;
   pattern: string;
+  bytes?: number[]; // bytes[id] is the byte that id (< 256) stands for; absent when it is id itself
   merges: [number, number][];
-  counts: number[];
+  counts?: number[]; // absent when the merges came without counts
   special: { '<|endoftext|>': number };
+}
+
+// GPT-2's vocab.json and merges.txt, as published with every GPT-2 checkpoint.
+export interface GPT2Files {
+  vocab: unknown; // vocab.json, text or parsed: token string -> id
+  merges: unknown; // merges.txt as text, or its lines as "a b" strings or [a, b] pairs
 }
 
 // GPT-2's pre-tokenizer: contractions, letters, numbers, other symbols (each with an optional
 // leading space), then whitespace. `\s+(?!\S)` leaves the last space of a run to the next word.
 // It is always compiled with the flags 'gu'.
 export const gpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+// The same pattern as GPT-2 really splits text. GPT-2 ran it with Python's `regex`, whose \s is
+// Unicode's White_Space (so are Rust's and Oniguruma's, under tiktoken and Hugging Face). JavaScript's
+// \s differs in two characters: it takes U+FEFF and leaves out U+0085 (NEL). So "\u0085." is two
+// chunks for GPT-2 but one in JavaScript. Imported GPT-2 tokenizers use this spelling.
+export const gpt2WhiteSpacePattern =
+  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
 export const endOfText = '<|endoftext|>';
 export const maxVocabSize = 2 ** 20;
+const maxVocabBytes = 64 * 2 ** 20;
 
 const encoder = new TextEncoder();
 // Not fatal, so a cut UTF-8 sequence decodes to U+FFFD; ignoreBOM, so a leading U+FEFF is kept as text.
@@ -57,6 +80,20 @@ function compilePattern(pattern: string): RegExp {
     throw new EngineError('bad_tokenizer', `Corrupt tokenizer: the pattern ${JSON.stringify(pattern)} is not a valid regex.`);
   }
 }
+
+// GPT-2's files write every byte as one printable character, so that vocab.json and merges.txt are
+// plain text (openai/gpt-2, src/encoder.py, bytes_to_unicode): the printable Latin-1 bytes stand for
+// themselves and the other 68 (controls, space, U+00A0, the soft hyphen) become U+0100, U+0101, ...
+// in byte order. So the space is 'Ġ' (U+0120) and the newline 'Ċ' (U+010A).
+const gpt2ByteChars: string[] = [];
+for (let b = 0, next = 0x100; b < 256; b++) {
+  const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  gpt2ByteChars.push(String.fromCharCode(printable ? b : next++));
+}
+
+const identityBytes = Array.from({ length: 256 }, (_, b) => b);
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 // Cuts text into chunks. Any text the pattern skips becomes a chunk of its own, so nothing is lost
 // even with a pattern from a file that does not cover every character.
@@ -130,12 +167,14 @@ export class Tokenizer {
   readonly merges: readonly MergeStep[];
   readonly pattern: string;
   readonly eotId: number;
+  readonly bytes: readonly number[]; // bytes[id] is the byte that id (< 256) stands for
   private readonly re: RegExp;
+  private readonly byteIds = new Int32Array(256); // byte -> its id, the inverse of bytes
   private readonly ranks = new Map<number, number>(); // pairKey -> merge index
   private readonly vocab: Uint8Array[] = []; // id -> its bytes
   private readonly cache = new Map<string, number[]>(); // chunk -> ids
 
-  constructor(merges: readonly MergeStep[], pattern: string = gpt2Pattern) {
+  constructor(merges: readonly MergeStep[], pattern: string = gpt2Pattern, bytes: readonly number[] = identityBytes) {
     this.re = compilePattern(pattern);
     this.pattern = pattern;
     this.merges = merges;
@@ -143,18 +182,41 @@ export class Tokenizer {
     if (this.eotId + 1 > maxVocabSize) {
       throw new EngineError('bad_tokenizer', `Corrupt tokenizer: ${merges.length} merges exceed the vocabulary limit of ${maxVocabSize}.`);
     }
-    for (let b = 0; b < 256; b++) this.vocab.push(Uint8Array.of(b));
+    if (!Array.isArray(bytes) || bytes.length !== 256) {
+      throw new EngineError('bad_tokenizer', 'Corrupt tokenizer: bytes must list 256 bytes, one for each of ids 0..255.');
+    }
+    this.byteIds.fill(-1);
+    bytes.forEach((b, id) => {
+      if (!Number.isInteger(b) || b < 0 || b > 255 || this.byteIds[b] >= 0) {
+        throw new EngineError('bad_tokenizer', `Corrupt tokenizer: bytes is not a permutation of 0..255 (id ${id} is ${JSON.stringify(b)}).`);
+      }
+      this.byteIds[b] = id;
+      this.vocab.push(Uint8Array.of(b));
+    });
+    this.bytes = [...bytes];
+    // Counts come with every merge or with none (a file that never recorded them).
+    const counted = merges.length > 0 && merges[0].count !== null;
+    let vocabBytes = 0;
     merges.forEach(({ pair: [a, b], id, count }, i) => {
       const where = `Corrupt tokenizer: merge ${i} (${JSON.stringify([a, b])})`;
       // A merge may only use ids that exist before it: this is also what makes encoding by rank work.
       const known = (x: number) => Number.isInteger(x) && x >= 0 && x < 256 + i;
       if (!known(a) || !known(b)) throw new EngineError('bad_tokenizer', `${where} uses an id that is not defined before it.`);
       if (id !== 256 + i) throw new EngineError('bad_tokenizer', `${where} has id ${id}, expected ${256 + i}.`);
-      if (!Number.isInteger(count) || count < 0) throw new EngineError('bad_tokenizer', `${where} has a bad count ${count}.`);
+      const countOk = counted ? Number.isInteger(count) && (count as number) >= 0 : count === null;
+      if (!countOk) {
+        throw new EngineError('bad_tokenizer', `${where} has a bad count ${count}: counts must be non-negative integers, given for every merge or for none.`);
+      }
       const key = pairKey(a, b);
       if (this.ranks.has(key)) throw new EngineError('bad_tokenizer', `${where} repeats merge ${this.ranks.get(key)}.`);
       this.ranks.set(key, i);
       const bytes = new Uint8Array(this.vocab[a].length + this.vocab[b].length);
+      // a corrupt file can chain merges so that token i is i bytes long (n²/2 bytes in all):
+      // refuse it before it exhausts memory; real vocabularies hold a few bytes a token
+      vocabBytes += bytes.length;
+      if (vocabBytes > maxVocabBytes) {
+        throw new EngineError('bad_tokenizer', `${where}: the tokens' bytes add up to more than ${maxVocabBytes / 2 ** 20} MiB, far beyond any real vocabulary.`);
+      }
       bytes.set(this.vocab[a]);
       bytes.set(this.vocab[b], this.vocab[a].length);
       this.vocab.push(bytes);
@@ -270,7 +332,8 @@ export class Tokenizer {
   // (a page of Chinese has no spaces) and rescanning it once per merge would be quadratic.
   private encodeChunk(bytes: Uint8Array): number[] {
     const n = bytes.length;
-    const ids = Int32Array.from(bytes); // -1 once a position has been merged into its left neighbour
+    const ids = new Int32Array(n); // -1 once a position has been merged into its left neighbour
+    for (let i = 0; i < n; i++) ids[i] = this.byteIds[bytes[i]];
     const next = new Int32Array(n); // linked list over the live positions
     const prev = new Int32Array(n);
     const heap: number[] = []; // rank * 2^32 + position
@@ -350,16 +413,20 @@ export class Tokenizer {
   }
 
   toJSON(): TokenizerJSON {
+    const identity = this.bytes.every((b, id) => b === id);
+    const counted = this.merges.every((m) => m.count !== null);
     return {
       type: 'byte-bpe',
       version: 1,
       pattern: this.pattern,
+      ...(identity ? {} : { bytes: [...this.bytes] }),
       merges: this.merges.map((m) => [m.pair[0], m.pair[1]]),
-      counts: this.merges.map((m) => m.count),
+      ...(counted ? { counts: this.merges.map((m) => m.count as number) } : {}),
       special: { [endOfText]: this.eotId }
     };
   }
 
+  // Our tokenizer.json, or Hugging Face's tokenizer.json of a GPT-2-style byte-level BPE.
   static fromJSON(json: object | string): Tokenizer {
     const fail = (message: string): never => {
       throw new EngineError('bad_tokenizer', `Corrupt tokenizer: ${message}`);
@@ -372,27 +439,138 @@ export class Tokenizer {
         fail('the file is not valid JSON.');
       }
     }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return fail('expected a JSON object.');
-    const t = obj as Record<string, unknown>;
-    const keys = ['type', 'version', 'pattern', 'merges', 'counts', 'special'];
+    if (!isObject(obj)) return fail('expected a JSON object.');
+    const t = obj;
+    // Hugging Face keeps the vocabulary under "model"; our format has no such key.
+    if ('model' in t) return Tokenizer.fromHuggingFace(t);
+    const keys = ['type', 'version', 'pattern', 'bytes', 'merges', 'counts', 'special'];
     for (const k of Object.keys(t)) if (!keys.includes(k)) fail(`unknown key "${k}".`);
     if (t.type !== 'byte-bpe') fail(`type is ${JSON.stringify(t.type)}, expected "byte-bpe".`);
     if (t.version !== 1) fail(`version ${JSON.stringify(t.version)} is not supported (expected 1).`);
     if (typeof t.pattern !== 'string') fail('pattern must be a string.');
     if (!Array.isArray(t.merges)) return fail('merges must be an array of [a, b] pairs.');
-    if (!Array.isArray(t.counts) || t.counts.length !== t.merges.length) {
-      fail(`counts must be an array with one count per merge (${t.merges.length}).`);
+    if (t.counts !== undefined && (!Array.isArray(t.counts) || t.counts.length !== t.merges.length)) {
+      fail(`counts must be an array with one count per merge (${t.merges.length}), or be left out.`);
     }
-    const counts = t.counts as unknown[];
+    const counts = t.counts as unknown[] | undefined;
     const merges: MergeStep[] = t.merges.map((pair: unknown, i: number) => {
       if (!Array.isArray(pair) || pair.length !== 2) fail(`merge ${i} is not an [a, b] pair.`);
-      return { pair: [(pair as number[])[0], (pair as number[])[1]], id: 256 + i, count: counts[i] as number };
+      return { pair: [(pair as number[])[0], (pair as number[])[1]], id: 256 + i, count: counts ? (counts[i] as number) : null };
     });
     const special = t.special as Record<string, unknown> | null;
     const eotId = 256 + merges.length;
     if (special === null || typeof special !== 'object' || Object.keys(special).length !== 1 || special[endOfText] !== eotId) {
       fail(`special must be { "${endOfText}": ${eotId} }, the id after the last merge.`);
     }
-    return new Tokenizer(merges, t.pattern as string);
+    return new Tokenizer(merges, t.pattern as string, (t.bytes ?? identityBytes) as number[]);
   }
+
+  // GPT-2's own files: vocab.json names every token by its bytes written in gpt2ByteChars, ids
+  // 0..255 are the single bytes (in that alphabet's order, not byte order), line i of merges.txt
+  // after its "#version" line makes id 256 + i, and <|endoftext|> comes last (50256 in GPT-2).
+  static fromGPT2(files: GPT2Files, pattern: string = gpt2WhiteSpacePattern): Tokenizer {
+    const fail = (message: string): never => {
+      throw new EngineError('bad_tokenizer', `Corrupt GPT-2 tokenizer: ${message}`);
+    };
+    let vocab = files.vocab;
+    if (typeof vocab === 'string') {
+      try {
+        vocab = JSON.parse(vocab);
+      } catch {
+        fail('vocab.json is not valid JSON.');
+      }
+    }
+    if (!isObject(vocab)) return fail('vocab must be a JSON object from token strings to ids.');
+    const lines = mergeLines(files.merges, fail);
+    // A Map, not the object: a token may well be called "constructor" or "__proto__".
+    const idOf = new Map<string, number>();
+    const names: string[] = []; // id -> token string
+    for (const [name, id] of Object.entries(vocab)) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= maxVocabSize) {
+        fail(`vocab gives ${JSON.stringify(name)} the id ${JSON.stringify(id)}, not an integer in [0, ${maxVocabSize}).`);
+      }
+      if (names[id as number] !== undefined) fail(`vocab gives the id ${id} to both ${JSON.stringify(names[id as number])} and ${JSON.stringify(name)}.`);
+      names[id as number] = name;
+      idOf.set(name, id as number);
+    }
+    const eotId = idOf.get(endOfText);
+    if (eotId === undefined) return fail(`vocab has no ${endOfText}.`);
+    if (eotId !== 256 + lines.length) {
+      fail(`${endOfText} has id ${eotId}, but the engine keeps it right after the last merge, at ${256 + lines.length}.`);
+    }
+    if (idOf.size !== 256 + lines.length + 1) {
+      fail(`vocab has ${idOf.size} tokens, but 256 bytes, ${lines.length} merges and ${endOfText} make ${256 + lines.length + 1}.`);
+    }
+    const byteOf = new Map(gpt2ByteChars.map((c, b) => [c, b]));
+    const bytes: number[] = [];
+    for (let id = 0; id < 256; id++) {
+      const b = byteOf.get(names[id]);
+      if (b === undefined) {
+        const what = names[id] === undefined ? 'missing' : JSON.stringify(names[id]);
+        fail(`id ${id} is ${what}, but ids 0..255 must be the 256 single bytes, each written as one character of GPT-2's byte alphabet.`);
+      }
+      bytes.push(b as number);
+    }
+    // The 256 names are distinct vocab keys, so the 256 bytes are distinct too: a permutation.
+    const merges: MergeStep[] = lines.map(([a, b], i) => {
+      const where = `merge ${i} ("${a} ${b}")`;
+      const part = (s: string) => idOf.get(s) ?? fail(`${where}: ${JSON.stringify(s)} is not in the vocab.`);
+      const pair: [number, number] = [part(a), part(b)];
+      const id = idOf.get(a + b);
+      if (id !== 256 + i) fail(`${where} makes ${JSON.stringify(a + b)}, which the vocab gives id ${id ?? 'none'}; merge ${i} must make id ${256 + i}.`);
+      return { pair, id: 256 + i, count: null };
+    });
+    return new Tokenizer(merges, pattern, bytes);
+  }
+
+  // Hugging Face's tokenizer.json: the same vocab and merges under "model", the special tokens under
+  // "added_tokens". Only what GPT-2 uses is accepted; any other setting would change the ids.
+  // "truncation" and "padding" are about batching model inputs, not the vocabulary, and are ignored.
+  private static fromHuggingFace(t: Record<string, unknown>): Tokenizer {
+    const fail = (message: string): never => {
+      throw new EngineError('bad_tokenizer', `Unsupported Hugging Face tokenizer: ${message}`);
+    };
+    const model = t.model;
+    if (!isObject(model) || model.type !== 'BPE') return fail(`model type ${JSON.stringify(isObject(model) ? model.type : model)}; only GPT-2's byte-level BPE is supported.`);
+    const pre = t.pre_tokenizer;
+    if (!isObject(pre) || pre.type !== 'ByteLevel') fail(`pre_tokenizer ${JSON.stringify(isObject(pre) ? pre.type : pre)}; only GPT-2's ByteLevel is supported.`);
+    const byteLevel = pre as Record<string, unknown>;
+    if (byteLevel.add_prefix_space !== false) fail('the pre-tokenizer puts a space before the text (add_prefix_space), which GPT-2 does not.');
+    if (byteLevel.use_regex === false) fail("the pre-tokenizer does not split with GPT-2's regex (use_regex is false).");
+    if (t.normalizer != null) fail('a normalizer changes the text before tokenizing; GPT-2 has none.');
+    if (isObject(t.post_processor) && t.post_processor.type !== 'ByteLevel') fail(`post_processor ${JSON.stringify(t.post_processor.type)} adds tokens; GPT-2 adds none.`);
+    if (t.decoder != null && !(isObject(t.decoder) && t.decoder.type === 'ByteLevel')) fail("the decoder is not GPT-2's ByteLevel.");
+    if (model.dropout != null && model.dropout !== 0) fail('BPE dropout makes encoding random.');
+    if (model.continuing_subword_prefix || model.end_of_word_suffix) fail('subword prefixes and suffixes are not byte-level BPE.');
+    if (model.byte_fallback === true) fail('byte_fallback is for character-level BPE, not byte-level.');
+    if (model.ignore_merges === true) fail('ignore_merges looks whole words up before merging, which GPT-2 does not.');
+    if (!isObject(model.vocab)) return fail('model.vocab must be an object from token strings to ids.');
+    const vocab: Record<string, unknown> = { ...model.vocab };
+    if (!Array.isArray(t.added_tokens ?? [])) fail('added_tokens must be an array.');
+    for (const added of (t.added_tokens ?? []) as unknown[]) {
+      const { id, content } = isObject(added) ? added : ({} as Record<string, unknown>);
+      if (content !== endOfText) fail(`the added token ${JSON.stringify(content)} (id ${id}): the engine knows one special token, ${endOfText}.`);
+      if (endOfText in vocab && vocab[endOfText] !== id) fail(`${endOfText} has id ${vocab[endOfText]} in the vocab but ${id} in added_tokens.`);
+      vocab[endOfText] = id;
+    }
+    return Tokenizer.fromGPT2({ vocab, merges: model.merges });
+  }
+}
+
+// The lines of merges.txt, or Hugging Face's list of merges (older files: "a b" strings, newer ones:
+// [a, b] pairs). Byte-level symbols never hold a space (the space byte is 'Ġ'), so one space splits a line.
+function mergeLines(merges: unknown, fail: (message: string) => never): [string, string][] {
+  let items: unknown[];
+  if (typeof merges === 'string') {
+    items = merges.split(/\r?\n/);
+    if (items[0] !== undefined && (items[0] as string).startsWith('#version')) items.shift();
+    if (items.at(-1) === '') items.pop();
+  } else if (Array.isArray(merges)) items = merges;
+  else return fail('merges must be the text of merges.txt or an array of "a b" strings or [a, b] pairs.');
+  return items.map((item, i) => {
+    const pair = typeof item === 'string' ? item.split(' ') : item;
+    const ok = Array.isArray(pair) && pair.length === 2 && pair.every((p) => typeof p === 'string' && p !== '');
+    if (!ok) fail(`merge ${i} (${JSON.stringify(item)}) is not two symbols "a b".`);
+    return pair as [string, string];
+  });
 }

@@ -341,3 +341,13 @@ describe('real English', () => {
     expect(t.encode(' the')).toHaveLength(1);
   }, 60_000);
 });
+
+describe('a hostile tokenizer file', () => {
+  it('a chain of merges whose tokens grow by a byte each is refused before it exhausts memory', () => {
+    const n = 12_000; // token i is i + 2 bytes long: about 72 MB in all
+    const merges: [number, number][] = [[97, 97]];
+    for (let i = 1; i < n; i++) merges.push([256 + i - 1, 97]);
+    const json = { type: 'byte-bpe', version: 1, pattern: gpt2Pattern, merges, counts: merges.map(() => 1), special: { [endOfText]: 256 + n } };
+    expectEngineError(() => Tokenizer.fromJSON(json), 'bad_tokenizer');
+  });
+});

@@ -15,19 +15,29 @@ export interface BackendSetting {
   problem: string | null; // what was wrong with the address's value, for the reader
 }
 
-// fromUrl: the `backend` query parameter (null when absent); stored: the remembered choice.
+// A value from the address, as the reader can read it in a message: control characters shown as
+// U+FFFD and a long value cut, so a mangled or hostile link can neither hide text nor widen the page.
+function quoted(value: string): string {
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+  const chars = Array.from(clean); // by code point, so a cut never splits a surrogate pair
+  return `“${chars.length > 24 ? `${chars.slice(0, 24).join('')}…` : clean}”`;
+}
+
+// fromUrl: the `backend` query parameter: null when absent, every value when repeated
+// (`URLSearchParams.getAll`); stored: the remembered choice.
 // A bad value in the address is a reader's typo or an old link: say so and use auto, rather than
-// fail or silently keep a remembered choice the reader did not ask for in this address.
-export function resolveBackendSetting(fromUrl: string | null, stored: string | null): BackendSetting {
-  if (fromUrl !== null) {
-    const value = fromUrl.trim().toLowerCase();
-    if (isBackendChoice(value)) return { choice: value, problem: null };
-    return {
-      choice: 'auto',
-      problem: `The address asks for backend “${fromUrl}”, which does not exist (use cpu, webgpu or auto). Using auto.`
-    };
-  }
-  return { choice: isBackendChoice(stored) ? stored : 'auto', problem: null };
+// fail or silently keep a remembered choice the reader did not ask for in this address. A link
+// naming two different backends takes the first, and says so.
+export function resolveBackendSetting(fromUrl: string | readonly string[] | null, stored: string | null): BackendSetting {
+  const values = fromUrl === null ? [] : typeof fromUrl === 'string' ? [fromUrl] : fromUrl;
+  if (values.length === 0) return { choice: isBackendChoice(stored) ? stored : 'auto', problem: null };
+  const first = values[0];
+  const distinct = new Set(values.map((v) => v.trim().toLowerCase()));
+  const repeated = distinct.size > 1 ? `The address names the backend ${values.length} times (${values.slice(0, 3).map(quoted).join(', ')}${values.length > 3 ? ', …' : ''}); the first counts. ` : '';
+  const value = first.trim().toLowerCase();
+  if (isBackendChoice(value)) return { choice: value, problem: repeated ? `${repeated}Using ${value}.` : null };
+  const what = value === '' ? 'The address gives backend no value' : `The address asks for backend ${quoted(first)}, which does not exist`;
+  return { choice: 'auto', problem: `${repeated}${what} (use cpu, webgpu or auto). Using auto.` };
 }
 
 // What runs the model, in a few words: "CPU", or "WebGPU — <adapter>". The WebGPU backend names

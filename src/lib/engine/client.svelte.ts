@@ -207,7 +207,8 @@ function initialBackend(): BackendSetting {
   } catch {
     // no storage: nothing remembered
   }
-  return resolveBackendSetting(new URLSearchParams(location.search).get('backend'), stored);
+  const fromUrl = new URLSearchParams(location.search).getAll('backend');
+  return resolveBackendSetting(fromUrl.length > 0 ? fromUrl : null, stored);
 }
 
 let shared: EngineClient | null = null;
