@@ -77,7 +77,7 @@ export function checkTokens(config: GPTConfig, ids: readonly number[], cached = 
   if (cached + ids.length > config.n_positions) {
     throw new EngineError(
       'context_overflow',
-      `The text is ${cached + ids.length} tokens long, but this model sees at most ${config.n_positions} tokens at once.`
+      `The text is ${(cached + ids.length).toLocaleString('en-US')} tokens long, but this model sees at most ${config.n_positions.toLocaleString('en-US')} tokens at once.`
     );
   }
 }

@@ -19,16 +19,19 @@ export interface Distribution {
 // logits only underflows, which is harmless, so no temperature yields NaN or Infinity.
 export const MIN_TEMPERATURE = 1e-3;
 
+// what a bad value was, in words: NaN is "no number"
+const shown = (v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? 'no number' : String(v));
+
 export function checkSampling(opts: SamplingOptions): void {
   const { temperature, topK, topP } = opts;
   if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new EngineError('bad_temperature', `Temperature must be a positive finite number, got ${temperature} (for greedy decoding use a tiny one, such as 1e-9).`);
+    throw new EngineError('bad_temperature', `Temperature must be a positive finite number, got ${shown(temperature)} (for greedy decoding use a tiny one, such as 1e-9).`);
   }
   if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) {
-    throw new EngineError('bad_top_k', `top-k must be a whole number of at least 1, got ${topK}.`);
+    throw new EngineError('bad_top_k', `top-k must be a whole number of at least 1, got ${shown(topK)}.`);
   }
   if (topP !== undefined && (typeof topP !== 'number' || !(topP > 0 && topP <= 1))) {
-    throw new EngineError('bad_top_p', `top-p must be in (0, 1], got ${topP}.`);
+    throw new EngineError('bad_top_p', `top-p must be in (0, 1], got ${shown(topP)}.`);
   }
 }
 
