@@ -99,7 +99,7 @@ export async function writeModelCard(dir: string, s: TrainSummary): Promise<void
     `| learning rate | linear warmup over ${r.warmupSteps} steps to ${r.maxLr}, cosine decay to ${r.minLr} |`,
     `| gradient clipping | global norm ${r.gradClip} |`,
     `| time | ${minutes(s.wallSec)} wall clock, ${minutes(s.cpuSec)} of CPU time |`,
-    `| machine | ${s.machine}, kernels: ${s.kernels}; the second core was busy with other work, so wall time ran longer than CPU time |`,
+    `| machine | ${s.machine}, kernels: ${s.kernels}${s.wallSec > 1.2 * s.cpuSec ? '; the machine was busy with other work, so wall time ran longer than CPU time' : ''} |`,
     '',
     'Loss in nats per token (train: mean over the preceding steps; held-out: a fixed sample of',
     `${4 * r.batchSize} windows of the held-out stream):`,

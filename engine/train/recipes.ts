@@ -1,12 +1,12 @@
 // The training recipes, in one place. `shipped` is the model the site runs: `npm run train`
 // reproduces it bit for bit from these numbers (same seed, same data order, same kernels).
 //
-// Why this size: the budget is about 30 minutes of one CPU core (the other is busy), where our
-// WASM SIMD trainer runs this config at about 2,500 tokens/s on a quiet core and 600-1,800 when
-// it shares the machine, so about 2M tokens fit: one pass over the Brown training split (2.16M
-// tokens at vocab 1024). The shipped run took 18.9 CPU minutes (33.5 wall-clock minutes on a busy
-// 2-core machine) and reached 1.575 nats/char held out, 23% below the character trigram. 4 layers of 4 heads at
-// n_embd 128 (0.93M parameters, 3.7 MB of f32) is the `tiny` preset the site's figures are drawn
+// Why this size: the budget is about 30 minutes of one CPU core, where our WASM SIMD trainer runs
+// this config at about 2,300-2,500 tokens/s (600-1,800 when the machine is shared), so about 3.7M
+// tokens fit: 1.7 passes over the Brown training split (2.16M tokens at vocab 1024). The shipped
+// run took 26.5 minutes on a quiet 2-core machine and reached 1.4455 nats/char held out, 29% below
+// the character trigram (an earlier run of 2,000 steps reached 1.575). 4 layers of 4 heads at
+// n_embd 128 (0.94M parameters, 3.8 MB of f32) is the `tiny` preset the site's figures are drawn
 // for; a narrower model would see more tokens in the same time but leaves fewer, blurrier heads
 // to look at. Context 128 tokens (~340 characters) covers most Brown sentences.
 import type { TrainRecipe } from './train';
@@ -21,7 +21,7 @@ export const shipped: TrainRecipe = {
   nPositions: 128,
   batchSize: 8,
   seqLen: 128,
-  steps: 2000, // 2000 · 8 · 128 = 2.05M tokens
+  steps: 3600, // 3600 · 8 · 128 = 3.69M tokens, about 1.7 passes over the training split
   maxLr: 2e-3,
   minLr: 2e-4,
   warmupSteps: 100,

@@ -15,20 +15,20 @@ const model = loadModelDir(join(modelsDir, 'brown-tiny'));
 
 const golden = [
   {
-    name: 'stops at <|endoftext|> after 17 tokens',
-    prompt: 'The jury said',
-    ids: [46, 360, 73, 39, 307, 405, 39, 303, 790, 258, 271, 329, 103, 259, 379, 445, 1023],
-    text: '. "I\'ve you\'ll get a bigginess".<|endoftext|>',
+    name: 'stops at <|endoftext|> after 6 tokens',
+    prompt: 'She looked at him and',
+    ids: [260, 271, 305, 309, 46, 1023],
+    text: ' the broad.<|endoftext|>',
     stop: 'eot'
   },
   {
     name: 'runs the full 40 tokens into a greedy loop',
-    prompt: 'In the morning',
+    prompt: 'The President of the United States',
     ids: [
-      44, 289, 260, 281, 277, 400, 275, 260, 276, 343, 741, 44, 289, 260, 276, 343, 741, 44, 289, 260,
-      276, 343, 741, 44, 289, 260, 276, 343, 741, 44, 289, 260, 276, 343, 741, 44, 289, 260, 276, 343
+      44, 260, 353, 905, 418, 378, 115, 275, 260, 353, 905, 418, 378, 115, 275, 260, 353, 905, 686, 294,
+      44, 260, 353, 905, 418, 378, 115, 44, 260, 353, 905, 418, 378, 275, 260, 353, 905, 418, 378, 115
     ],
-    text: ', and the morth of the family, and the family, and the family, and the family, and the family, and the fam',
+    text: ', the Communists of the Communists of the Commission, the Communists, the Communist of the Communists',
     stop: 'max_tokens'
   }
 ];
