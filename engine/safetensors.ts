@@ -14,7 +14,18 @@ function fail(message: string): never {
   throw new EngineError('bad_safetensors', `Corrupt parameter file: ${message}`);
 }
 
-export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+// One tensor as the header places it: bytes begin..end of the file (absolute offsets).
+export interface HeaderEntry {
+  name: string;
+  dtype: 'F32' | 'F16' | 'BF16';
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+// Reads and checks the header without decoding any number: every tensor's dtype, shape and byte
+// range (sorted by position), which must fit the file without overlapping.
+export function readSafetensorsHeader(bytes: Uint8Array): { headerBytes: number; entries: HeaderEntry[]; metadata: Record<string, string> } {
   if (!(bytes instanceof Uint8Array)) fail('expected bytes.');
   if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes is too short to hold a header.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -32,8 +43,7 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tens
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
-  const tensors = new Map<string, Tensor>();
-  const spans: [number, number, string][] = [];
+  const entries: HeaderEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -53,12 +63,20 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tens
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > dataLen || end - begin !== n * bytesPerElement[dtype]) {
       fail(`tensor "${name}" (${dtype} ${JSON.stringify(shape)}) needs ${n * bytesPerElement[dtype]} bytes, its offsets [${begin}, ${end}] do not fit the ${dataLen} data bytes.`);
     }
-    spans.push([begin, end, name]);
-    tensors.set(name, { shape, data: decode(bytes, dataStart + begin, n, dtype) });
+    entries.push({ name, dtype: dtype as HeaderEntry['dtype'], shape, begin: dataStart + begin, end: dataStart + end });
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] < spans[i - 1][1]) fail(`tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap.`);
+  entries.sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].begin < entries[i - 1].end) fail(`tensors "${entries[i - 1].name}" and "${entries[i].name}" overlap.`);
+  }
+  return { headerBytes: dataStart, entries, metadata };
+}
+
+export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  const { entries, metadata } = readSafetensorsHeader(bytes);
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) {
+    tensors.set(e.name, { shape: e.shape, data: decode(bytes, e.begin, (e.end - e.begin) / bytesPerElement[e.dtype], e.dtype) });
   }
   return { tensors, metadata };
 }

@@ -1,8 +1,8 @@
 // The layout of a safetensors file as it lies on disk: 8 bytes giving the header's length N, N
 // bytes of JSON naming every tensor with its dtype, shape and byte range, then the raw numbers.
-// engine/safetensors.ts decodes the numbers (and checks the file); this reads only the header, to
-// show the file itself: which tensor sits where and how many bytes it takes.
-import { EngineError } from '../../../engine/errors';
+// engine/safetensors.ts reads and checks the header and decodes the numbers; this lays the header
+// out to show the file itself: which tensor sits where and how many bytes it takes.
+import { readSafetensorsHeader } from '../../../engine/safetensors';
 
 export interface TensorEntry {
   name: string; // as written in the file
@@ -25,50 +25,14 @@ export interface FileLayout {
 // Tensors a GPT-2 file may hold that are not parameters of ours (see engine/model.ts).
 const notParam = /(^|\.)attn\.(bias|masked_bias)$|^lm_head\.weight$/;
 
-function fail(message: string): never {
-  throw new EngineError('bad_safetensors', `Corrupt parameter file: ${message}`);
-}
-
+// The header, read and checked by the engine; here it is only laid out for the reader.
 export function readLayout(bytes: Uint8Array): FileLayout {
-  if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes is too short to hold a header.`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (n < 2 || 8 + n > bytes.byteLength) fail(`the header claims ${n} bytes but the file holds ${bytes.byteLength}.`);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
-  } catch {
-    fail('the header is not valid JSON.');
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('the header is not a JSON object.');
-  const dataStart = 8 + n;
-  const tensors: TensorEntry[] = [];
-  let metadata: Record<string, string> = {};
-  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      metadata = (info ?? {}) as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== 'string') fail(`tensor "${name}" has no dtype.`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape.`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0) || offsets[1] < offsets[0]) {
-      fail(`tensor "${name}" has bad data_offsets.`);
-    }
+  const { headerBytes, entries, metadata } = readSafetensorsHeader(bytes);
+  const tensors = entries.map(({ name, dtype, shape, begin, end }): TensorEntry => {
     const key = name.replace(/^transformer\./, '');
-    tensors.push({
-      name,
-      key,
-      dtype,
-      shape: shape as number[],
-      count: (shape as number[]).reduce((a, b) => a * b, 1),
-      begin: dataStart + offsets[0],
-      bytes: offsets[1] - offsets[0],
-      isParam: !notParam.test(key)
-    });
-  }
-  tensors.sort((a, b) => a.begin - b.begin);
-  return { fileBytes: bytes.byteLength, headerBytes: dataStart, tensors, metadata };
+    return { name, key, dtype, shape, count: shape.reduce((a, b) => a * b, 1), begin, bytes: end - begin, isParam: !notParam.test(key) };
+  });
+  return { fileBytes: bytes.byteLength, headerBytes, tensors, metadata };
 }
 
 export interface TensorGroup {
