@@ -15,6 +15,18 @@ import { checkSampling, distribution, softmaxWithTemperature } from '../../../en
 import type { GPTConfig } from '../../../engine/config';
 import { isBackendChoice, type BackendChoice } from './backend-setting';
 import { readLayout, type FileLayout } from './parameter-file';
+import { createInspectApi } from './inspect';
+
+// The engine's state as the chapter-specific calls see it. Each figure family adds its calls in a
+// file of its own (inspect.ts: traces of the forward pass) that takes this context, and
+// createEngineApi spreads them in, so a new kind of question never edits the core.
+export interface EngineContext {
+  requireModel(): Model;
+  requireRunner(): Runner;
+  serial<T>(work: () => Promise<T>): Promise<T>; // runs after every call before it
+  timing(): PassTiming; // the last forward pass
+  tokenString(id: number): string;
+}
 
 export interface ModelInfo {
   name: string;
@@ -214,7 +226,18 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
 
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
+  // What the chapters' own calls (./inspect.ts and its siblings) need of this engine.
+  const context: EngineContext = {
+    requireModel,
+    requireRunner,
+    serial,
+    timing: () => timing(),
+    tokenString: (id) => tokenString(requireModel(), id)
+  };
+
   return {
+    ...createInspectApi(context),
+
     // Download a model's three files from baseUrl (a folder URL) and build it. It runs nowhere
     // until setBackend is called.
     async load(baseUrl: string, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {

@@ -131,6 +131,17 @@ export class EngineClient {
     return remote.tensorValues(name, count);
   }
 
+  // Any engine call by name, typed from the API: what a chapter's figures use for the questions
+  // they add (see api.ts), so the client does not grow a wrapper for each.
+  async call<K extends keyof EngineApi>(method: K, ...args: Parameters<EngineApi[K]>): Promise<Awaited<ReturnType<EngineApi[K]>>> {
+    const remote = await this.#started();
+    const fn = remote[method] as unknown as (...a: Parameters<EngineApi[K]>) => Promise<Awaited<ReturnType<EngineApi[K]>>>;
+    const r = await fn(...args);
+    const pass = (r as { pass?: PassTiming } | null)?.pass;
+    if (pass) this.lastPass = pass;
+    return r;
+  }
+
   async #started(): Promise<Remote<EngineApi>> {
     await this.start();
     // a switch in progress: calls go to the new runner
