@@ -62,6 +62,7 @@ export interface ProbeResult {
 // What the numbers were computed on, for the readable output and the model card.
 export interface ProbeDetails {
   name: string;
+  vocabSize: number;
   sentences: number;
   sentenceTokens: number;
   copySeeds: number[];
@@ -189,6 +190,7 @@ export async function probeModel(dir: string | undefined, opts: ProbeOptions = {
     },
     details: {
       name: basename(dir),
+      vocabSize: V,
       sentences: probeSentences.length, sentenceTokens, copySeeds: plan.copySeeds, copyLength: n, prompts: plan.prompts,
       sampleSeeds: plan.sampleSeeds, sampleTokens: plan.sampleTokens, sampledTokens, sampledWords, sampledRealWords
     }
