@@ -202,7 +202,7 @@ const f = (x: number | null, d = 2) => (x === null ? '–' : x.toFixed(d));
 // The readable report: a table of the heads, then one line per other measure.
 export function probeText(r: ProbeResult, d: ProbeDetails): string {
   const lines = [
-    `heads on ${d.sentences} sentences (${d.sentenceTokens} tokens); induction on ${d.copySeeds.length} random sequences of ${d.copyLength} tokens repeated twice`,
+    `heads on ${d.sentences} sentences (${d.sentenceTokens} tokens); induction on ${d.copySeeds.length} random sequence${d.copySeeds.length === 1 ? '' : 's'} of ${d.copyLength} tokens repeated twice`,
     'entropy: mean ratio to uniform (1 = spread evenly, 0 = all on one token); sharp: mean largest weight on a token other than the first',
     '',
     'layer head  prev  self first   dup induct entropy sharp  job (share of rows)',
@@ -212,7 +212,7 @@ export function probeText(r: ProbeResult, d: ProbeDetails): string {
     ),
     '',
     sharpSentence(r),
-    `in-context copying: ${f(r.copy_loss.first, 3)} nats/token on the first copy, ${f(r.copy_loss.second, 3)} on the second (mean of ${d.copySeeds.length} seeds)`,
+    `in-context copying: ${f(r.copy_loss.first, 3)} nats/token on the first copy, ${f(r.copy_loss.second, 3)} on the second (mean of ${d.copySeeds.length} seed${d.copySeeds.length === 1 ? '' : 's'})`,
     `embedding neighbours: of ${r.neighbours.words} words, ${r.neighbours.single_tokens} are single tokens; ${r.neighbours.with_group_neighbour} of those have a word of their group among their ${neighboursK} nearest tokens`
   ];
   for (const g of r.neighbours.groups) {
@@ -221,7 +221,7 @@ export function probeText(r: ProbeResult, d: ProbeDetails): string {
     for (const h of hits) lines.push(`    ${h}`);
   }
   lines.push(
-    `real words: ${f(100 * r.real_words, 1)}% of ${d.sampledWords} words (${d.sampledTokens} tokens, ${d.prompts.length} prompts × ${d.sampleSeeds.length} seeds, temperature ${sampleTemperature}) occur in the training text`,
+    `real words: ${f(100 * r.real_words, 1)}% of ${d.sampledWords} words (${d.sampledTokens} tokens, ${d.prompts.length} prompts × ${d.sampleSeeds.length} seed${d.sampleSeeds.length === 1 ? '' : 's'}, temperature ${sampleTemperature}) occur in the training text`,
     `held-out: ${f(r.nats_per_char, 4)} nats/char`
   );
   return lines.join('\n');
@@ -232,7 +232,9 @@ export function sharpSentence(r: ProbeResult): string {
   const sharp = r.heads.filter((h) => h.sharpness >= SHARP);
   const jobbed = sharp.filter((h) => h.job !== null && h.job !== 'itself');
   const list = jobbed.map((h) => `${h.layer}.${h.head} ${h.job}`).join(', ');
-  return `${sharp.length} of ${r.heads.length} heads are sharp (≥ ${SHARP}); ${jobbed.length} of them have a job other than "itself" (a job: at least ${100 * JOB_SHARE}% of rows)${list ? `: ${list}` : ''}.`;
+  const are = (n: number) => (n === 1 ? 'is' : 'are');
+  return `${sharp.length} of ${r.heads.length} heads ${are(sharp.length)} sharp (≥ ${SHARP}); ${jobbed.length} of them ${jobbed.length === 1 ? 'has' : 'have'} a job other than "itself" ` +
+    `(a job: at least ${100 * JOB_SHARE}% of rows)${list ? `: ${list} (layer.head)` : ''}.`;
 }
 
 if (process.argv[1]?.endsWith('probe.ts')) {

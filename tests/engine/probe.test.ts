@@ -10,6 +10,7 @@ import {
   repeatedSequence, strongestHead, wordGroups, wordsOf, type AttentionSample
 } from '../../engine/probe';
 import { loadModelDir } from '../../engine/cli/common';
+import { sharpSentence, type HeadReport, type ProbeResult } from '../../engine/cli/probe';
 import { forward } from '../../engine/gpt';
 import { errorCode } from './helpers';
 
@@ -226,6 +227,18 @@ describe('helpers', () => {
   });
 });
 
+describe('the sentence on sharp heads', () => {
+  it('counts sharp heads and those with a job other than itself, and names them', () => {
+    const head = (layer: number, h: number, sharpness: number, job: string | null): HeadReport => ({
+      layer, head: h, prev: 0, self: 0, first: 0, duplicate: null, induction: 0, entropy: 0.5, sharpness, job, job_share: job ? 0.6 : null
+    });
+    const r = { heads: [head(0, 0, 0.9, 'article'), head(0, 1, 0.7, 'itself'), head(1, 0, 0.6, null), head(1, 1, 0.2, null)] } as ProbeResult;
+    expect(sharpSentence(r)).toBe('3 of 4 heads are sharp (≥ 0.5); 1 of them has a job other than "itself" (a job: at least 50% of rows): 0.0 article (layer.head).');
+    r.heads = [head(0, 0, 0.9, null), head(0, 1, 0.1, null)];
+    expect(sharpSentence(r)).toBe('1 of 2 heads is sharp (≥ 0.5); 0 of them have a job other than "itself" (a job: at least 50% of rows).');
+  });
+});
+
 describe('npm run probe', () => {
   let dir: string;
   let out: Record<string, any>;
@@ -237,7 +250,7 @@ describe('npm run probe', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/probe: heads on/); // progress on stderr, one JSON object on stdout
     out = JSON.parse(r.stdout);
-  }, 120_000);
+  }, 240_000); // two Node processes; other work on the machine can slow them several times over
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--json has the contract keys and every head of every layer', () => {
@@ -308,5 +321,5 @@ describe('npm run probe', () => {
     const bad = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/probe.ts', '--bogus'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^error \(\w+\): .+\n$/);
-  }, 60_000);
+  }, 180_000);
 });
