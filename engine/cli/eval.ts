@@ -23,9 +23,10 @@ export interface EvalResult {
   details: { chars: number; tokens: number; natsPerToken: number; lambda2: number; lambda3: number; stride: number };
 }
 
-export async function evaluateModel(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void): Promise<EvalResult> {
+// The model's held-out loss alone (the probe and the model card need no baselines to get it).
+export async function heldoutLoss(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void): Promise<{ natsPerChar: number; chars: number; tokens: number; natsPerToken: number; stride: number }> {
   const model = loadModelDir(dir);
-  const { train, heldout } = brownSplit();
+  const { heldout } = brownSplit();
   const T = model.config.n_positions;
   const state = createTrainState(model.config, 8, T, await wasmKernels());
   setParams(state, model.params);
@@ -33,13 +34,19 @@ export async function evaluateModel(dir: string | undefined, stride?: number, on
   const s = stride ?? T >> 1;
   const loss = streamLoss(state, stream, s, onProgress);
   const chars = scoredChars(heldout);
+  return { natsPerChar: loss.nats / chars, chars, tokens: loss.tokens, natsPerToken: loss.nats / loss.tokens, stride: s };
+}
+
+export async function evaluateModel(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void): Promise<EvalResult> {
+  const loss = await heldoutLoss(dir, stride, onProgress);
+  const { train, heldout } = brownSplit();
   const ngram = ngramBaselines(train, heldout);
   return {
-    model: loss.nats / chars,
+    model: loss.natsPerChar,
     unigram: ngram.unigram,
     bigram: ngram.bigram,
     trigram: ngram.trigram,
-    details: { chars, tokens: loss.tokens, natsPerToken: loss.nats / loss.tokens, lambda2: ngram.lambda2, lambda3: ngram.lambda3, stride: s }
+    details: { chars: loss.chars, tokens: loss.tokens, natsPerToken: loss.natsPerToken, lambda2: ngram.lambda2, lambda3: ngram.lambda3, stride: loss.stride }
   };
 }
 

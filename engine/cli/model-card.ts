@@ -9,6 +9,8 @@ import { generate } from '../generate';
 import { brownSplit, HELDOUT_EVERY } from './corpus';
 import { loadModelDir } from './common';
 import { evaluateModel } from './eval';
+import { neighboursK, probeModel, sampleTemperature, sharpSentence } from './probe';
+import { INDUCTION_HEAD, JOB_SHARE, PREV_HEAD, SHARP, strongestHead } from '../probe';
 import type { TrainSummary } from './train';
 
 export const cardPrompts = ['The jury said', 'In the morning', 'The President of the United States', 'She looked at him and'];
@@ -50,6 +52,7 @@ export async function writeModelCard(dir: string, s: TrainSummary): Promise<void
       ''
     );
   }
+  const inside = await probeSection(dir, ev.model);
   const margin = 100 * (1 - ev.model / ev.trigram);
   const curve = s.log.filter((e) => e.val !== undefined);
   const lines = [
@@ -133,6 +136,7 @@ export async function writeModelCard(dir: string, s: TrainSummary): Promise<void
     '⏎ marks a line break; generation stops early if the model writes <|endoftext|>.',
     '',
     ...samples,
+    ...inside,
     '## Known limitations',
     '',
     `- It is tiny and saw ${fmt(s.tokensSeen / 1e6, 1)} million tokens: grammar holds for a few words, then drifts; it`,
@@ -146,7 +150,8 @@ export async function writeModelCard(dir: string, s: TrainSummary): Promise<void
     '',
     '```',
     'npm run train          # tokenizer + model from the recipe in engine/train/recipes.ts; resumable',
-    'npm run eval           # the table above',
+    'npm run eval           # the held-out table',
+    'npm run probe          # the heads, copying, neighbours and real words',
     '```',
     '',
     'Bit-for-bit reproduction needs the same kernels (float sums in the same order) as this run.',
@@ -154,4 +159,50 @@ export async function writeModelCard(dir: string, s: TrainSummary): Promise<void
   ];
   writeFileSync(join(dir, 'MODEL_CARD.md'), lines.join('\n'));
   process.stderr.write(`wrote ${join(dir, 'MODEL_CARD.md')}: model ${fmt(ev.model)} nats/char, trigram ${fmt(ev.trigram)}\n`);
+}
+
+// The card's "Inside the model" section: what `npm run probe` measures on the written model.
+async function probeSection(dir: string, natsPerChar: number): Promise<string[]> {
+  const { result: r, details: d } = await probeModel(dir, { natsPerChar, onProgress: (m) => process.stderr.write(`probe: ${m}\n`) });
+  const n2 = (x: number | null) => (x === null ? '–' : fmt(x, 2));
+  const at = (k: { index: number; value: number } | null) => (k === null ? 'none' : `layer ${r.heads[k.index].layer}, head ${r.heads[k.index].head} (${fmt(k.value, 2)})`);
+  const prev = strongestHead(r.heads, (h) => h.prev);
+  const ind = strongestHead(r.heads, (h) => h.induction);
+  const nb = r.neighbours;
+  return [
+    '## Inside the model',
+    '',
+    `\`npm run probe\` (engine/probe.ts) on ${d.sentences} fixed English sentences (${d.sentenceTokens} tokens). Per head, the mean`,
+    'attention weight on the previous token, on the token itself, on the first token, and on earlier',
+    'copies of the same token (duplicate); the induction score (on a random token sequence repeated',
+    'twice, the weight from a token of the second copy to the token after its first occurrence;',
+    `${d.copySeeds.length} sequences of ${d.copyLength} tokens); the entropy of a row as a ratio to uniform over the tokens it can see`,
+    '(1: spread evenly, 0: all on one token); the sharpness (the mean largest weight on a token other',
+    `than the first). A head is sharp at ${SHARP} or more; a sharp head's job is the kind of token its largest`,
+    `weight goes to in at least ${100 * JOB_SHARE}% of rows (previous token, itself, same token earlier, punctuation, article,`,
+    'pronoun, preposition, capitalised word, ...).',
+    '',
+    '| layer | head | prev | self | first | duplicate | induction | entropy | sharpness | job |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.heads.map((h) => `| ${h.layer} | ${h.head} | ${n2(h.prev)} | ${n2(h.self)} | ${n2(h.first)} | ${n2(h.duplicate)} | ${n2(h.induction)} | ${n2(h.entropy)} | ${n2(h.sharpness)} | ${h.job === null ? '–' : `${h.job} (${fmt(h.job_share!, 2)})`} |`),
+    '',
+    sharpSentence(r),
+    `A previous-token head (prev ≥ ${PREV_HEAD}) ${prev !== null && prev.value >= PREV_HEAD ? 'formed' : 'did not form'}: the highest prev is ${at(prev)}.`,
+    `A copying (induction) head (induction ≥ ${INDUCTION_HEAD}) ${ind !== null && ind.value >= INDUCTION_HEAD ? 'formed' : 'did not form'}: the highest induction score is ${at(ind)}.`,
+    '',
+    `In-context copying: on the same repeated random sequences, the mean loss is ${fmt(r.copy_loss.first, 3)} nats/token on the`,
+    `first copy and ${fmt(r.copy_loss.second, 3)} on the second (tokens 2 to ${d.copyLength} of each copy; uniform guessing costs ${fmt(Math.log(d.vocabSize), 3)}).`,
+    '',
+    `Embedding neighbours: of ${nb.words} everyday words in ${nb.groups.length} groups (written as they appear mid-sentence, " Monday",`,
+    `" red"), ${nb.single_tokens} are single tokens, and ${nb.with_group_neighbour} of those have a word of their own group among their`,
+    `${neighboursK} nearest tokens by cosine similarity in the token embedding (wte).`,
+    '',
+    '| group | words | single tokens | with a group neighbour |',
+    '| --- | --- | --- | --- |',
+    ...nb.groups.map((g) => `| ${g.name} | ${g.words} | ${g.single_tokens} | ${g.with_group_neighbour} |`),
+    '',
+    `Real words: ${fmt(100 * r.real_words, 1)}% of the ${d.sampledWords} words (runs of letters, any case) in ${d.prompts.length * d.sampleSeeds.length} sampled continuations`,
+    `(${d.prompts.length} prompts × seeds ${d.sampleSeeds.join(', ')}, temperature ${sampleTemperature}, up to ${d.sampleTokens} tokens each, ${d.sampledTokens} in all) occur in the training text.`,
+    ''
+  ];
 }
