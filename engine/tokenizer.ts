@@ -133,6 +133,24 @@ function utf8Length(bytes: Uint8Array, i: number): number {
   return n;
 }
 
+// A display form of a token's bytes: valid UTF-8 as is, any byte that is not part of a complete
+// sequence as <0xE2>. A token often holds only part of a character (one byte of an emoji). Also
+// used for other tokenizers' tokens (GPT-4's), so every tokenizer on the page is shown one way.
+export function bytesText(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; ) {
+    const n = utf8Length(bytes, i);
+    if (n > 0) {
+      text += decoder.decode(bytes.subarray(i, i + n));
+      i += n;
+    } else {
+      text += `<0x${bytes[i].toString(16).toUpperCase().padStart(2, '0')}>`;
+      i++;
+    }
+  }
+  return text;
+}
+
 // A min-heap of numbers, for encoding: the merges of a chunk are applied lowest rank first.
 function heapPush(heap: number[], x: number) {
   let i = heap.push(x) - 1;
@@ -228,7 +246,14 @@ export class Tokenizer {
     return this.eotId + 1;
   }
 
-  static train(text: string, vocabSize: number, opts: { onMerge?(step: MergeStep): void } = {}): Tokenizer {
+  // onCounts sees the pair counts of every step just before its pair is chosen (keys are pairKey:
+  // a * maxVocabSize + b), the map training itself uses: read it then, do not keep or change it.
+  // A replay for the page (bpe-replay.ts) records the leading pairs from it.
+  static train(
+    text: string,
+    vocabSize: number,
+    opts: { onMerge?(step: MergeStep): void; onCounts?(counts: ReadonlyMap<number, number>): void } = {}
+  ): Tokenizer {
     if (!Number.isInteger(vocabSize) || vocabSize < 257 || vocabSize > maxVocabSize) {
       throw new EngineError(
         'bad_argument',
@@ -266,6 +291,7 @@ export class Tokenizer {
 
     const merges: MergeStep[] = [];
     while (256 + merges.length + 1 < vocabSize) {
+      opts.onCounts?.(pairCounts);
       let bestKey = -1;
       let bestCount = 1; // a pair must occur at least twice to be merged
       for (const [key, c] of pairCounts) {
@@ -387,22 +413,9 @@ export class Tokenizer {
     return this.tokenBytesView(id).slice();
   }
 
-  // A display form of one token: valid UTF-8 as is, any byte that is not part of a complete
-  // sequence as <0xE2>. A token often holds only part of a character (one byte of an emoji).
+  // A display form of one token (see bytesText).
   tokenText(id: number): string {
-    const bytes = this.tokenBytesView(id);
-    let text = '';
-    for (let i = 0; i < bytes.length; ) {
-      const n = utf8Length(bytes, i);
-      if (n > 0) {
-        text += decoder.decode(bytes.subarray(i, i + n));
-        i += n;
-      } else {
-        text += `<0x${bytes[i].toString(16).toUpperCase().padStart(2, '0')}>`;
-        i++;
-      }
-    }
-    return text;
+    return bytesText(this.tokenBytesView(id));
   }
 
   private tokenBytesView(id: number): Uint8Array {
