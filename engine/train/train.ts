@@ -65,7 +65,8 @@ export class Trainer {
     this.optimizer = new AdamW(
       this.state.params.length,
       { beta1: recipe.beta1, beta2: recipe.beta2, eps: 1e-8, weightDecay: recipe.weightDecay },
-      decayed.map(([, off, n]) => [off, n])
+      decayed.map(([, off, n]) => [off, n]),
+      kernels
     );
     this.data = new DataLoader(tokens, recipe.batchSize, recipe.seqLen, recipe.seed);
   }
