@@ -128,6 +128,18 @@ export interface TrainState {
   scratch: AttentionScratch;
 }
 
+// Where each parameter lies in the flat buffer: [name, offset, length], in paramShapes order.
+export function paramLayout(config: GPTConfig): [string, number, number][] {
+  const layout: [string, number, number][] = [];
+  let total = 0;
+  for (const [name, shape] of paramShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    layout.push([name, total, n]);
+    total += n;
+  }
+  return layout;
+}
+
 export function createTrainState(config: GPTConfig, B: number, T: number, kernels: TrainKernels = referenceKernels): TrainState {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) {
     throw new EngineError('bad_argument', `Batch size and sequence length must be positive integers, got B=${B}, T=${T}.`);
@@ -135,14 +147,8 @@ export function createTrainState(config: GPTConfig, B: number, T: number, kernel
   if (T > config.n_positions) {
     throw new EngineError('context_overflow', `Training sequences of ${T} tokens do not fit the model's ${config.n_positions} positions.`);
   }
-  const shapes = paramShapes(config);
-  const layout: [string, number, number][] = [];
-  let total = 0;
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    layout.push([name, total, n]);
-    total += n;
-  }
+  const layout = paramLayout(config);
+  const total = layout.reduce((a, [, , n]) => a + n, 0);
   const params = kernels.alloc(total);
   const grads = kernels.alloc(total);
   const p: Params = {};
