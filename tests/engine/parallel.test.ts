@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeConfig } from '../../engine/config';
 import { fusedKernels, wasmKernels } from '../../engine/train/gpt-train';
 import { ParallelTrainer, splitRows } from '../../engine/train/parallel';
-import { quick } from '../../engine/train/recipes';
+import { quick, shipped } from '../../engine/train/recipes';
 import { spawnNodeThread } from '../../engine/train/threads-node';
 import { Trainer, type TrainRecipe } from '../../engine/train/train';
 import { expectEngineError } from './helpers';
@@ -73,6 +73,30 @@ describe('ParallelTrainer', () => {
     expect([...half, ...(await run(resumed))]).toEqual(all);
     expect(resumed.params).toEqual(straight.params);
   }, 30_000);
+});
+
+describe('the shipped numerics stay as they were', () => {
+  // Golden values: these four losses and the parameter sums after the fourth update were printed by
+  // the same run at commit d020b59, before the fused kernels and the threads existed. The shipped
+  // model is trained with wasm-simd on one thread, so this run must not change by a bit.
+  it('Trainer with wasm-simd gives the losses and parameters of commit d020b59, and so does ParallelTrainer on one thread', async () => {
+    const golden = [4.166474435478449, 4.0403225235641, 3.8381880708038807, 3.6552663259208202];
+    const sums = (p: Float32Array) => {
+      let sum = 0, sq = 0;
+      for (const x of p) { sum += x; sq += x * x; }
+      return [sum, sq];
+    };
+    const one = new Trainer(config, recipe, tokens, await wasmKernels(64 * 2 ** 20));
+    expect(await run(one)).toEqual(golden);
+    expect(sums(one.params)).toEqual([82.24755431702161, 87.55087013232502]);
+    const par = await parallel(recipe);
+    expect(await run(par)).toEqual(golden);
+  }, 30_000);
+
+  it('the shipped recipe has no kernels or threads field (its JSON is compared on resume)', () => {
+    expect(Object.keys(shipped)).not.toContain('kernels');
+    expect(Object.keys(shipped)).not.toContain('threads');
+  });
 });
 
 describe('splitRows', () => {
