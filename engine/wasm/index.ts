@@ -3,6 +3,9 @@
 // semantics of the plain-loop references in engine/kernels.ts. On the training shapes they run at
 // 30 to 35 GFLOPS on one core, about 40 times the references; one token's matrix-vector products
 // at 15 to 20 (bench/kernels.ts). How: kernels.wat. Framework-free: Node, a Web Worker, a page.
+// Besides the matmuls, the rest of a training step for the 'wasm-simd-fused' kernel set
+// (LayerNorm, GELU, causal softmax, softmax + cross-entropy, AdamW), in f32: close to their
+// references, not bit-identical (tests/engine/wasm-train.test.ts).
 //
 //   const k = await loadWasmKernels({ maxBytes: 256 * 2 ** 20 });
 //   const w = k.alloc(C * 3 * C); // (C, 3C), zeroed, inside WASM memory
