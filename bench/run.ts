@@ -1,5 +1,6 @@
 // npm run bench [-- inference] [--json]   batch-1 generation in Chromium: ours vs tfjs (bench/inference.ts)
-// npm run bench -- train [--json]          training throughput in Node: ours vs tfjs-wasm (bench/train.ts)
+// npm run bench -- train [--json] [--threads N]   training throughput in Node: ours (1 thread, fused kernels
+//                                          on 1 and N threads, N = 2 by default) vs tfjs-wasm (bench/train.ts)
 //
 // Speed is reported as ratios against a peer measured in the same run, on the same weights, never
 // as absolute targets: absolute numbers depend on the machine and on whatever else it is doing.
@@ -9,14 +10,14 @@ import { run } from '../engine/cli/common';
 import { runInference, type InferenceReport } from './inference';
 import type { Row } from './page/main';
 
-const usage = 'usage: npm run bench [-- inference | train] [--json] [--steps N] [--batch B] [--seq T]';
+const usage = 'usage: npm run bench [-- inference | train] [--json] [--steps N] [--batch B] [--seq T] [--threads N]';
 
 function parse(argv: string[]) {
   const out = { command: 'inference', json: false, numbers: {} as Record<string, number> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') out.json = true;
-    else if (/^--(steps|batch|seq)$/.test(a)) {
+    else if (/^--(steps|batch|seq|threads)$/.test(a)) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new EngineError('bad_argument', `${a} needs a whole number ≥ 1. ${usage}`);
       out.numbers[a.slice(2)] = n;
@@ -24,7 +25,7 @@ function parse(argv: string[]) {
     else throw new EngineError('bad_argument', `Unknown argument "${a}". ${usage}`);
   }
   if (out.command === 'inference' && Object.keys(out.numbers).length > 0) {
-    throw new EngineError('bad_argument', `--steps, --batch and --seq belong to "train". ${usage}`);
+    throw new EngineError('bad_argument', `--steps, --batch, --seq and --threads belong to "train". ${usage}`);
   }
   return out;
 }
@@ -91,7 +92,7 @@ run(async () => {
     return;
   }
   const { runTrain, printTrain } = await import('./train');
-  const report = await runTrain({ steps: args.numbers.steps, batch: args.numbers.batch, seq: args.numbers.seq }, progress);
+  const report = await runTrain({ steps: args.numbers.steps, batch: args.numbers.batch, seq: args.numbers.seq, threads: args.numbers.threads }, progress);
   if (args.json) process.stdout.write(JSON.stringify({ rows: report.rows.map((r) => ({ name: r.name, tokens_per_s: round(r.tokens_per_s) })) }) + '\n');
   else printTrain(report);
 });

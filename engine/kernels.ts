@@ -121,6 +121,42 @@ export function attentionForward(
   }
 }
 
+// One head's attention scores P (T, T) of a training sequence, in place: row t becomes
+// softmax(scale·P[t, 0..t]) and 0 past t, so a token never sees its future. The training
+// attention (engine/train/attention.ts) computes the full T×T product and masks here.
+export function causalSoftmaxForward(P: Float32Array, T: number, scale: number): void {
+  for (let t = 0; t < T; t++) {
+    const row = t * T;
+    let max = -Infinity;
+    for (let t2 = 0; t2 <= t; t2++) {
+      const x = P[row + t2] * scale;
+      P[row + t2] = x;
+      if (x > max) max = x;
+    }
+    let sum = 0;
+    for (let t2 = 0; t2 <= t; t2++) {
+      const e = Math.exp(P[row + t2] - max);
+      P[row + t2] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let t2 = 0; t2 <= t; t2++) P[row + t2] *= inv;
+    for (let t2 = t + 1; t2 < T; t2++) P[row + t2] = 0;
+  }
+}
+
+// Its backward, in place: dp (T, T) holds dL/dP and becomes dL/d(raw scores):
+// P·(dP - Σ P·dP) per row through the softmax, then the scale.
+export function causalSoftmaxBackward(dp: Float32Array, P: Float32Array, T: number, scale: number): void {
+  for (let t = 0; t < T; t++) {
+    const row = t * T;
+    let dot = 0;
+    for (let t2 = 0; t2 <= t; t2++) dot += P[row + t2] * dp[row + t2];
+    for (let t2 = 0; t2 <= t; t2++) dp[row + t2] = P[row + t2] * (dp[row + t2] - dot) * scale;
+    for (let t2 = t + 1; t2 < T; t2++) dp[row + t2] = 0;
+  }
+}
+
 // out = a + b, elementwise over n values: the residual connection.
 export function residualForward(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i] + b[i];

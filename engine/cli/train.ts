@@ -1,10 +1,14 @@
-// npm run train -- [--quick] [--out DIR] [--fresh] [--kernels wasm|reference] [--card-only]
+// npm run train -- [--quick] [--out DIR] [--fresh] [--kernels wasm|fused|reference] [--threads N] [--card-only]
 // Reproduces the shipped model from its recipe (engine/train/recipes.ts): trains the BPE
 // tokenizer on the Brown training split, trains the model with our own backward pass, writes
 // static/models/<name>/ (config.json, model.safetensors, tokenizer.json) and its MODEL_CARD.md.
 // Progress (step, loss, tokens/s, ETA) goes to stderr. A checkpoint is saved to .train-checkpoint/
 // every 100 steps; running the command again resumes from it (--fresh starts over).
 // --quick: a small model for a few steps, written to a temporary directory (the tests use it).
+// --kernels fused and --threads N (data-parallel, engine/train/parallel.ts) train faster but
+// not bit for bit like the default (wasm-simd, one thread, which reproduces the shipped model):
+// they are written into the recipe (its `kernels` and `threads` fields), so a checkpoint of one
+// setting is never resumed with another.
 import { cpus, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +17,12 @@ import { EngineError } from '../errors';
 import { modelFiles } from '../model';
 import { Tokenizer } from '../tokenizer';
 import { tokenStream } from '../train/data';
-import { createTrainState, getParams, referenceKernels, wasmKernels, type TrainKernels } from '../train/gpt-train';
+import { createTrainState, kernelsByName, referenceKernels, wasmKernels, type TrainKernels } from '../train/gpt-train';
+import { ParallelTrainer } from '../train/parallel';
+import { spawnNodeThread } from '../train/threads-node';
 import { streamLoss } from '../train/evaluate';
 import { quick, shipped } from '../train/recipes';
-import { Trainer, recipeConfig, type TrainRecipe } from '../train/train';
+import { Trainer, recipeConfig, type StepTrainer, type TrainRecipe } from '../train/train';
 import { brownSplit } from './corpus';
 import { modelsDir, parseArgs, repoRoot, run } from './common';
 
@@ -39,8 +45,15 @@ const checkpointEvery = 100;
 const valEvery = 250;
 
 run(async () => {
-  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', out: 'string', fresh: 'boolean', kernels: 'string', 'card-only': 'boolean' });
-  const recipe = args.quick ? quick : shipped;
+  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', out: 'string', fresh: 'boolean', kernels: 'string', threads: 'number', 'card-only': 'boolean' });
+  if (args.kernels && !['reference', 'wasm', 'fused'].includes(args.kernels)) throw new EngineError('bad_argument', '--kernels must be wasm, fused or reference.');
+  const threads = args.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new EngineError('bad_argument', `--threads must be a whole number ≥ 1, got ${threads}.`);
+  const base = args.quick ? quick : shipped;
+  // the default leaves the recipe object as it is, so its JSON (kept in the checkpoint) does not change
+  const recipe: TrainRecipe = args.kernels === 'fused' || threads > 1
+    ? { ...base, kernels: args.kernels === 'fused' ? 'wasm-simd-fused' : args.kernels === 'reference' ? 'reference' : 'wasm-simd', threads }
+    : base;
   const ckptDir = join(repoRoot, '.train-checkpoint');
   const ckptPath = join(ckptDir, `${recipe.name}.safetensors`);
   const summaryPath = join(ckptDir, `${recipe.name}.summary.json`);
@@ -61,13 +74,14 @@ run(async () => {
   const encode = (t: string) => tokenizer.encode(t);
   const trainTokens = tokenStream(trainParas, encode, tokenizer.eotId);
   const heldTokens = tokenStream(heldParas, encode, tokenizer.eotId);
-  const kernels: TrainKernels = args.kernels === 'reference' ? referenceKernels : await wasmKernels();
-  if (args.kernels && !['reference', 'wasm'].includes(args.kernels)) throw new EngineError('bad_argument', '--kernels must be wasm or reference.');
+  const kernels: TrainKernels = recipe.kernels ? await kernelsByName(recipe.kernels) : args.kernels === 'reference' ? referenceKernels : await wasmKernels();
   const nParams = countParams(config);
   say(`${recipe.name}: ${nParams.toLocaleString('en-US')} parameters, vocabulary ${tokenizer.vocabSize}, ` +
-    `${trainTokens.length.toLocaleString('en-US')} training tokens, ${recipe.steps} steps of ${recipe.batchSize}×${recipe.seqLen}, kernels ${kernels.name}`);
+    `${trainTokens.length.toLocaleString('en-US')} training tokens, ${recipe.steps} steps of ${recipe.batchSize}×${recipe.seqLen}, kernels ${kernels.name}, ${threads} thread${threads > 1 ? 's' : ''}`);
 
-  const trainer = new Trainer(config, recipe, trainTokens, kernels);
+  const trainer: StepTrainer = threads > 1
+    ? await ParallelTrainer.create(config, recipe, trainTokens, spawnNodeThread)
+    : new Trainer(config, recipe, trainTokens, kernels);
   let wallSec = 0;
   let cpuSec = 0;
   let log: TrainSummary['log'] = [];
@@ -89,7 +103,7 @@ run(async () => {
   const valState = createTrainState(config, recipe.batchSize, recipe.seqLen, kernels);
   const valTokens = heldTokens.subarray(0, Math.min(heldTokens.length, 4 * recipe.batchSize * recipe.seqLen + 1));
   const valLoss = () => {
-    valState.params.set(trainer.state.params);
+    valState.params.set(trainer.params);
     const r = streamLoss(valState, valTokens, recipe.seqLen);
     return r.nats / r.tokens;
   };
@@ -101,7 +115,7 @@ run(async () => {
   let lossN = 0;
   let cpuMark = process.cpuUsage();
   while (trainer.step < recipe.steps) {
-    const r = trainer.next();
+    const r = await trainer.next();
     wallSec += r.ms / 1000;
     const cpu = process.cpuUsage(cpuMark);
     cpuMark = process.cpuUsage();
@@ -128,9 +142,10 @@ run(async () => {
     if (!args.quick && (r.step % checkpointEvery === 0 || r.step === recipe.steps)) saveCheckpoint();
   }
   if (tty) process.stderr.write('\n');
+  trainer.close();
 
   const model = {
-    config, params: getParams(trainer.state), tokenizer, nParams,
+    config, params: trainer.namedParams(), tokenizer, nParams,
     meta: { explorable_name: recipe.name, explorable_seed: recipe.seed, explorable_notes: `trained by npm run train (recipe "${recipe.name}" in engine/train/recipes.ts)` }
   };
   mkdirSync(outDir, { recursive: true });
@@ -138,7 +153,7 @@ run(async () => {
   const summary: TrainSummary = {
     recipe, config, nParams, trainTokens: trainTokens.length, heldoutTokens: heldTokens.length,
     tokensSeen: trainer.step * recipe.batchSize * recipe.seqLen, wallSec, cpuSec, kernels: kernels.name,
-    machine: `${cpus().length}-core ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, one thread`, log
+    machine: `${cpus().length}-core ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${threads === 1 ? 'one thread' : `${threads} threads`}`, log
   };
   if (!args.quick) {
     mkdirSync(ckptDir, { recursive: true });

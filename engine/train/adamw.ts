@@ -6,6 +6,7 @@
 // Which parameters decay: the matrices (linear weights, and the wte and wpe embeddings), as in
 // nanoGPT's configure_optimizers (every parameter of 2 or more dimensions). Biases and LayerNorm
 // gains and shifts do not: shrinking a gain towards 0 is not a simpler model, just a different one.
+import type { AdamWKernel, TrainKernels } from './gpt-train';
 
 export interface AdamWOptions {
   beta1: number; // decay of the running mean of gradients
@@ -14,21 +15,35 @@ export interface AdamWOptions {
   weightDecay: number; // decoupled: p -= lr·weightDecay·p on the decayed ranges
 }
 
+// The optimizer's state and update. Given a kernel table with an adamw kernel ('wasm-simd-fused'),
+// the moments live in its memory and the update runs there (in f32); otherwise the loop below
+// (f64 arithmetic, rounded once per value) does it.
 export class AdamW {
   readonly m: Float32Array; // first moment, same layout as the parameters
   readonly v: Float32Array; // second moment
   t = 0; // updates done so far (for the bias correction)
   private readonly decay: Uint8Array; // 1 where weight decay applies
+  private readonly decayMask: Float32Array | null = null; // the same as floats, for the kernel
+  private readonly kernel: AdamWKernel | null = null;
 
   constructor(
     n: number,
     readonly opts: AdamWOptions,
-    decayRanges: [offset: number, length: number][] = [[0, n]]
+    decayRanges: [offset: number, length: number][] = [[0, n]],
+    kernels?: Pick<TrainKernels, 'adamw' | 'alloc'>
   ) {
-    this.m = new Float32Array(n);
-    this.v = new Float32Array(n);
     this.decay = new Uint8Array(n);
     for (const [off, len] of decayRanges) this.decay.fill(1, off, off + len);
+    if (kernels?.adamw && n % 4 === 0) {
+      this.kernel = kernels.adamw;
+      this.m = kernels.alloc(n);
+      this.v = kernels.alloc(n);
+      this.decayMask = kernels.alloc(n);
+      for (const [off, len] of decayRanges) this.decayMask.fill(1, off, off + len);
+    } else {
+      this.m = new Float32Array(n);
+      this.v = new Float32Array(n);
+    }
   }
 
   step(params: Float32Array, grads: Float32Array, lr: number): void {
@@ -38,6 +53,10 @@ export class AdamW {
     // the moments start at 0, so early on they underestimate; dividing by 1 - β^t corrects that
     const c1 = 1 - beta1 ** this.t;
     const c2 = 1 - beta2 ** this.t;
+    if (this.kernel) {
+      this.kernel(params, grads, m, v, this.decayMask!, params.length, lr, beta1, beta2, eps, weightDecay, c1, c2);
+      return;
+    }
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
       m[i] = beta1 * m[i] + (1 - beta1) * g;

@@ -61,24 +61,7 @@ export function attentionForward(
     const k = s.k.subarray(bh * Ths, (bh + 1) * Ths); // (T, hs)
     const v = s.v.subarray(bh * Ths, (bh + 1) * Ths); // (T, hs)
     kern.matmulTransposedForward(P, q, k, T, hs, T); // scores before scaling
-    for (let t = 0; t < T; t++) {
-      const row = t * T;
-      let max = -Infinity;
-      for (let t2 = 0; t2 <= t; t2++) {
-        const x = P[row + t2] * scale;
-        P[row + t2] = x;
-        if (x > max) max = x;
-      }
-      let sum = 0;
-      for (let t2 = 0; t2 <= t; t2++) {
-        const e = Math.exp(P[row + t2] - max);
-        P[row + t2] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let t2 = 0; t2 <= t; t2++) P[row + t2] *= inv;
-      for (let t2 = t + 1; t2 < T; t2++) P[row + t2] = 0; // a token never sees its future
-    }
+    kern.causalSoftmaxForward(P, T, scale);
     kern.matmulForward(s.y.subarray(bh * Ths, (bh + 1) * Ths), P, v, null, T, T, hs);
   }
   // (B, nh, T, hs) -> (B, T, C), heads side by side again
@@ -122,14 +105,8 @@ export function attentionBackward(
     // y = P·V: dP = dy·Vᵀ, dV += Pᵀ·dy
     dp.fill(0);
     kern.matmulBackward(dp, sl(s.dv), null, sl(s.y), P, sl(s.v), T, T, hs);
-    // through the softmax: dscore = P·(dP - Σ P·dP), then the 1/√hs scale
-    for (let t = 0; t < T; t++) {
-      const row = t * T;
-      let dot = 0;
-      for (let t2 = 0; t2 <= t; t2++) dot += P[row + t2] * dp[row + t2];
-      for (let t2 = 0; t2 <= t; t2++) dp[row + t2] = P[row + t2] * (dp[row + t2] - dot) * scale;
-      for (let t2 = t + 1; t2 < T; t2++) dp[row + t2] = 0;
-    }
+    // through the softmax and the 1/√hs scale
+    kern.causalSoftmaxBackward(dp, P, T, scale);
     // scores = Q·Kᵀ: dQ += dscore·K, dK += dscoreᵀ·Q
     kern.matmulTransposedBackward(sl(s.dq), sl(s.dk), dp, sl(s.q), sl(s.k), T, hs, T);
   }

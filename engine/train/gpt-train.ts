@@ -9,23 +9,48 @@ import { paramShapes, type GPTConfig } from '../config';
 import { EngineError } from '../errors';
 import type { Params } from '../gpt';
 import {
-  crossEntropyBackward, crossEntropyForward,
+  causalSoftmaxBackward, causalSoftmaxForward, crossEntropyBackward, crossEntropyForward,
   encoderBackward, encoderForward, geluBackward, geluForward, layernormBackward, layernormForward,
   matmulBackward, matmulForward, matmulTransposedBackward, matmulTransposedForward, residualBackward,
   residualForward
 } from '../kernels';
 import { attentionBackward, attentionForward, createAttentionScratch, type AttentionScratch } from './attention';
 
-// The matmuls are nearly all of the work; everything else stays in plain TypeScript. A kernel
-// table with the reference signatures can be swapped in (the WASM SIMD one in engine/wasm/).
+// Every kernel of a training step, as a table with the reference signatures, so a faster set can
+// be swapped in. Three sets: 'reference' (the plain loops of engine/kernels.ts), 'wasm-simd' (the
+// matmuls in WASM SIMD, the rest the plain loops: the set the shipped model is trained with, kept
+// exactly as it was so that `npm run train` reproduces it), and 'wasm-simd-fused' (everything
+// measured to matter in WASM SIMD: with the matmuls fast, softmax + cross-entropy over the
+// vocabulary and GELU's tanh took about 40% of a step in plain TypeScript).
 export interface TrainKernels {
   name: string;
   matmulForward: typeof matmulForward;
   matmulTransposedForward: typeof matmulTransposedForward;
   matmulBackward: typeof matmulBackward;
   matmulTransposedBackward: typeof matmulTransposedBackward;
+  layernormForward: typeof layernormForward;
+  layernormBackward: typeof layernormBackward;
+  geluForward: typeof geluForward;
+  geluBackward: typeof geluBackward;
+  causalSoftmaxForward: typeof causalSoftmaxForward;
+  causalSoftmaxBackward: typeof causalSoftmaxBackward;
+  crossEntropyForward: typeof crossEntropyForward;
+  crossEntropyBackward: typeof crossEntropyBackward;
+  // the AdamW update in one call (engine/wasm/index.ts); absent: AdamW.step's own loop
+  adamw?: AdamWKernel;
   alloc(n: number): Float32Array; // a zeroed buffer the kernels can work on without copies
 }
+
+export type AdamWKernel = (
+  params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, decay: Float32Array, n: number,
+  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, c1: number, c2: number
+) => void;
+
+// the plain-loop kernels for everything but the matmuls
+const plainOps = {
+  layernormForward, layernormBackward, geluForward, geluBackward, causalSoftmaxForward, causalSoftmaxBackward,
+  crossEntropyForward, crossEntropyBackward
+};
 
 export const referenceKernels: TrainKernels = {
   name: 'reference',
@@ -33,8 +58,20 @@ export const referenceKernels: TrainKernels = {
   matmulTransposedForward,
   matmulBackward,
   matmulTransposedBackward,
+  ...plainOps,
   alloc: (n) => new Float32Array(n)
 };
+
+export const kernelNames = ['reference', 'wasm-simd', 'wasm-simd-fused'] as const;
+export type KernelName = (typeof kernelNames)[number];
+
+// A kernel set by name, each call with its own WASM memory (a thread needs its own).
+export async function kernelsByName(name: KernelName, maxBytes?: number): Promise<TrainKernels> {
+  if (name === 'reference') return referenceKernels;
+  if (name === 'wasm-simd') return wasmKernels(maxBytes);
+  if (name === 'wasm-simd-fused') return fusedKernels(maxBytes);
+  throw new EngineError('bad_argument', `Unknown kernel set "${String(name)}": expected one of ${kernelNames.join(', ')}.`);
+}
 
 // Per layer, the tensors the backward pass reads (and, in the gradient set, their gradients).
 interface LayerActs {
@@ -91,6 +128,18 @@ export interface TrainState {
   scratch: AttentionScratch;
 }
 
+// Where each parameter lies in the flat buffer: [name, offset, length], in paramShapes order.
+export function paramLayout(config: GPTConfig): [string, number, number][] {
+  const layout: [string, number, number][] = [];
+  let total = 0;
+  for (const [name, shape] of paramShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    layout.push([name, total, n]);
+    total += n;
+  }
+  return layout;
+}
+
 export function createTrainState(config: GPTConfig, B: number, T: number, kernels: TrainKernels = referenceKernels): TrainState {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) {
     throw new EngineError('bad_argument', `Batch size and sequence length must be positive integers, got B=${B}, T=${T}.`);
@@ -98,14 +147,8 @@ export function createTrainState(config: GPTConfig, B: number, T: number, kernel
   if (T > config.n_positions) {
     throw new EngineError('context_overflow', `Training sequences of ${T} tokens do not fit the model's ${config.n_positions} positions.`);
   }
-  const shapes = paramShapes(config);
-  const layout: [string, number, number][] = [];
-  let total = 0;
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    layout.push([name, total, n]);
-    total += n;
-  }
+  const layout = paramLayout(config);
+  const total = layout.reduce((a, [, , n]) => a + n, 0);
   const params = kernels.alloc(total);
   const grads = kernels.alloc(total);
   const p: Params = {};
@@ -183,43 +226,45 @@ export function trainForward(s: TrainState, inputs: ArrayLike<number>, targets: 
     const w = (name: string) => p[`h.${l}.${name}`];
     const a = acts.layers[l];
     // attention sublayer: x = x + c_proj(attention(ln_1(x)))
-    layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w('ln_1.weight'), w('ln_1.bias'), BT, C, eps);
+    k.layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w('ln_1.weight'), w('ln_1.bias'), BT, C, eps);
     k.matmulForward(a.qkv, a.ln1, w('attn.c_attn.weight'), w('attn.c_attn.bias'), BT, C, 3 * C);
     attentionForward(k, s.scratch, a.atty, a.att, a.qkv, B, T, C, nh);
     k.matmulForward(a.attproj, a.atty, w('attn.c_proj.weight'), w('attn.c_proj.bias'), BT, C, C);
     residualForward(a.res1, x, a.attproj, BT * C);
     // MLP sublayer: x = x + c_proj(gelu(c_fc(ln_2(x))))
-    layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res1, w('ln_2.weight'), w('ln_2.bias'), BT, C, eps);
+    k.layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res1, w('ln_2.weight'), w('ln_2.bias'), BT, C, eps);
     k.matmulForward(a.fch, a.ln2, w('mlp.c_fc.weight'), w('mlp.c_fc.bias'), BT, C, 4 * C);
-    geluForward(a.fchGelu, a.fch, BT * 4 * C);
+    k.geluForward(a.fchGelu, a.fch, BT * 4 * C);
     k.matmulForward(a.fcproj, a.fchGelu, w('mlp.c_proj.weight'), w('mlp.c_proj.bias'), BT, 4 * C, C);
     residualForward(a.res2, a.res1, a.fcproj, BT * C);
     x = a.res2;
   }
-  layernormForward(acts.lnf, acts.lnfMean, acts.lnfRstd, x, p['ln_f.weight'], p['ln_f.bias'], BT, C, eps);
+  k.layernormForward(acts.lnf, acts.lnfMean, acts.lnfRstd, x, p['ln_f.weight'], p['ln_f.bias'], BT, C, eps);
   // the output head is tied to the token embedding: logits = ln_f(x) @ wteᵀ
   k.matmulTransposedForward(acts.logits, acts.lnf, p['wte.weight'], BT, C, V);
-  crossEntropyForward(acts.losses, acts.logits, acts.logits, s.targets, BT, V);
+  k.crossEntropyForward(acts.losses, acts.logits, acts.logits, s.targets, BT, V);
   let sum = 0;
   for (let i = 0; i < BT; i++) sum += acts.losses[i];
   return sum / BT;
 }
 
 // The backward pass of the mean loss of the last trainForward: s.grads = d(loss)/d(params).
-export function trainBackward(s: TrainState): void {
+// lossScale is the weight of each token's loss: 1/BT for this batch's mean; a thread that holds
+// part of a larger batch passes 1/(that batch's B·T), so the threads' gradients add up to it.
+export function trainBackward(s: TrainState, lossScale = 1 / (s.B * s.T)): void {
   const { config, B, T, kernels: k, p, g, acts, dacts: d } = s;
   const { n_embd: C, n_head: nh, vocab_size: V, n_layer: L } = config;
   const BT = B * T;
   s.grads.fill(0);
   zeroActGrads(d);
-  d.dlosses.fill(1 / BT);
+  d.dlosses.fill(lossScale);
 
-  crossEntropyBackward(d.logits, acts.logits, s.targets, d.dlosses, BT, V);
+  k.crossEntropyBackward(d.logits, acts.logits, s.targets, d.dlosses, BT, V);
   // the tied head: wte gets its first gradient here and its second from the embedding below
   k.matmulTransposedBackward(d.lnf, g['wte.weight'], d.logits, acts.lnf, p['wte.weight'], BT, C, V);
   const lastRes = L > 0 ? acts.layers[L - 1].res2 : acts.encoded;
   const dLastRes = L > 0 ? d.layers[L - 1].res2 : d.encoded;
-  layernormBackward(dLastRes, g['ln_f.weight'], g['ln_f.bias'], d.lnf, lastRes, p['ln_f.weight'], acts.lnfMean, acts.lnfRstd, BT, C);
+  k.layernormBackward(dLastRes, g['ln_f.weight'], g['ln_f.bias'], d.lnf, lastRes, p['ln_f.weight'], acts.lnfMean, acts.lnfRstd, BT, C);
 
   for (let l = L - 1; l >= 0; l--) {
     const w = (name: string) => p[`h.${l}.${name}`];
@@ -231,15 +276,15 @@ export function trainBackward(s: TrainState): void {
     // MLP sublayer, in reverse
     residualBackward(da.res1, da.fcproj, da.res2, BT * C);
     k.matmulBackward(da.fchGelu, dw('mlp.c_proj.weight'), dw('mlp.c_proj.bias'), da.fcproj, a.fchGelu, w('mlp.c_proj.weight'), BT, 4 * C, C);
-    geluBackward(da.fch, a.fch, da.fchGelu, BT * 4 * C);
+    k.geluBackward(da.fch, a.fch, da.fchGelu, BT * 4 * C);
     k.matmulBackward(da.ln2, dw('mlp.c_fc.weight'), dw('mlp.c_fc.bias'), da.fch, a.ln2, w('mlp.c_fc.weight'), BT, C, 4 * C);
-    layernormBackward(da.res1, dw('ln_2.weight'), dw('ln_2.bias'), da.ln2, a.res1, w('ln_2.weight'), a.ln2Mean, a.ln2Rstd, BT, C);
+    k.layernormBackward(da.res1, dw('ln_2.weight'), dw('ln_2.bias'), da.ln2, a.res1, w('ln_2.weight'), a.ln2Mean, a.ln2Rstd, BT, C);
     // attention sublayer, in reverse
     residualBackward(dxIn, da.attproj, da.res1, BT * C);
     k.matmulBackward(da.atty, dw('attn.c_proj.weight'), dw('attn.c_proj.bias'), da.attproj, a.atty, w('attn.c_proj.weight'), BT, C, C);
     attentionBackward(k, s.scratch, da.qkv, da.atty, a.qkv, a.att, B, T, C, nh);
     k.matmulBackward(da.ln1, dw('attn.c_attn.weight'), dw('attn.c_attn.bias'), da.qkv, a.ln1, w('attn.c_attn.weight'), BT, C, 3 * C);
-    layernormBackward(dxIn, dw('ln_1.weight'), dw('ln_1.bias'), da.ln1, xIn, w('ln_1.weight'), a.ln1Mean, a.ln1Rstd, BT, C);
+    k.layernormBackward(dxIn, dw('ln_1.weight'), dw('ln_1.bias'), da.ln1, xIn, w('ln_1.weight'), a.ln1Mean, a.ln1Rstd, BT, C);
   }
   encoderBackward(g['wte.weight'], g['wpe.weight'], d.encoded, s.inputs, B, T, C);
 }
@@ -264,6 +309,32 @@ export async function wasmKernels(maxBytes = 512 * 2 ** 20): Promise<TrainKernel
     matmulTransposedForward: w.matmulTransposedForward,
     matmulBackward: w.matmulBackward,
     matmulTransposedBackward: w.matmulTransposedBackward,
+    ...plainOps,
+    alloc: w.alloc
+  };
+}
+
+// 'wasm-simd-fused': the same matmuls, and LayerNorm, GELU, the causal softmax, softmax +
+// cross-entropy and AdamW in WASM SIMD too (f32 throughout, so its runs differ from wasm-simd's
+// in the last bits; tests/engine/wasm-train.test.ts checks each kernel against its reference).
+export async function fusedKernels(maxBytes = 512 * 2 ** 20): Promise<TrainKernels> {
+  const { loadWasmKernels } = await import('../wasm/index');
+  const w = await loadWasmKernels({ maxBytes });
+  return {
+    name: 'wasm-simd-fused',
+    matmulForward: w.matmulForward,
+    matmulTransposedForward: w.matmulTransposedForward,
+    matmulBackward: w.matmulBackward,
+    matmulTransposedBackward: w.matmulTransposedBackward,
+    layernormForward: w.layernormForward,
+    layernormBackward: w.layernormBackward,
+    geluForward: w.geluForward,
+    geluBackward: w.geluBackward,
+    causalSoftmaxForward: w.causalSoftmaxForward,
+    causalSoftmaxBackward: w.causalSoftmaxBackward,
+    crossEntropyForward: w.crossEntropyForward,
+    crossEntropyBackward: w.crossEntropyBackward,
+    adamw: w.adamw,
     alloc: w.alloc
   };
 }

@@ -8,7 +8,11 @@ import { initParams } from '../model';
 import { parseSafetensors, serializeSafetensors } from '../safetensors';
 import { AdamW, clipGradNorm, learningRate } from './adamw';
 import { DataLoader } from './data';
-import { createTrainState, referenceKernels, setParams, trainBackward, trainForward, type TrainKernels, type TrainState } from './gpt-train';
+import type { Params } from '../gpt';
+import {
+  createTrainState, getParams, referenceKernels, setParams, trainBackward, trainForward, type KernelName, type TrainKernels,
+  type TrainState
+} from './gpt-train';
 
 // Everything that decides the trained weights. npm run train reproduces a model from one of these.
 export interface TrainRecipe {
@@ -29,6 +33,9 @@ export interface TrainRecipe {
   beta1: number;
   beta2: number;
   gradClip: number; // max global gradient norm
+  // Optional, so that a recipe without them (the shipped one) keeps its JSON and its numerics:
+  kernels?: KernelName; // absent: 'wasm-simd', the set the shipped model was trained with
+  threads?: number; // data-parallel threads (engine/train/parallel.ts); absent: 1, no threads
 }
 
 export function recipeConfig(r: TrainRecipe, vocabSize: number, eosTokenId: number): GPTConfig {
@@ -60,13 +67,7 @@ export class Trainer {
   ) {
     this.state = createTrainState(config, recipe.batchSize, recipe.seqLen, kernels);
     setParams(this.state, initParams(config, recipe.seed));
-    // decay the matrices, not the vectors (see adamw.ts for why)
-    const decayed = this.state.layout.filter(([name]) => /^(wte|wpe)\.weight$|\.c_(attn|proj|fc)\.weight$/.test(name));
-    this.optimizer = new AdamW(
-      this.state.params.length,
-      { beta1: recipe.beta1, beta2: recipe.beta2, eps: 1e-8, weightDecay: recipe.weightDecay },
-      decayed.map(([, off, n]) => [off, n])
-    );
+    this.optimizer = createOptimizer(recipe, this.state.layout, kernels);
     this.data = new DataLoader(tokens, recipe.batchSize, recipe.seqLen, recipe.seed);
   }
 
@@ -86,35 +87,82 @@ export class Trainer {
     return { step: this.step, loss, lr, gradNorm, ms: performance.now() - t0 };
   }
 
+  // The flat parameters (paramLayout order) and named copies of them.
+  get params(): Float32Array {
+    return this.state.params;
+  }
+
+  namedParams(): Params {
+    return getParams(this.state);
+  }
+
   // The checkpoint as one safetensors file: flat params and moments, the step and the recipe.
   checkpoint(extra: Record<string, string> = {}): Uint8Array {
-    const n = this.state.params.length;
-    return serializeSafetensors(
-      [
-        ['params', { shape: [n], data: this.state.params }],
-        ['adam.m', { shape: [n], data: this.optimizer.m }],
-        ['adam.v', { shape: [n], data: this.optimizer.v }]
-      ],
-      { ...extra, step: String(this.step), adam_t: String(this.optimizer.t), recipe: JSON.stringify(this.recipe), config: JSON.stringify(this.config) }
-    );
+    return writeCheckpoint(this, extra);
   }
 
   // Continue from a checkpoint of the same recipe and config. Returns its extra metadata.
   restore(bytes: Uint8Array): Record<string, string> {
-    const { tensors, metadata } = parseSafetensors(bytes);
-    if (metadata.recipe !== JSON.stringify(this.recipe) || metadata.config !== JSON.stringify(this.config)) {
-      throw new EngineError('bad_checkpoint', 'The checkpoint was written by a different recipe or model config; delete it to start over.');
-    }
-    const n = this.state.params.length;
-    for (const [name, dst] of [['params', this.state.params], ['adam.m', this.optimizer.m], ['adam.v', this.optimizer.v]] as const) {
-      const t = tensors.get(name);
-      if (!t || t.data.length !== n) throw new EngineError('bad_checkpoint', `The checkpoint's "${name}" is missing or has the wrong size.`);
-      dst.set(t.data);
-    }
-    this.step = Number(metadata.step);
-    this.optimizer.t = Number(metadata.adam_t);
-    return metadata;
+    return readCheckpoint(this, bytes);
   }
+
+  close(): void {} // nothing to release: no threads
+}
+
+// What Trainer and ParallelTrainer share: the CLI drives either through this.
+export interface StepTrainer {
+  readonly config: GPTConfig;
+  readonly recipe: TrainRecipe;
+  readonly optimizer: AdamW;
+  readonly params: Float32Array;
+  step: number;
+  next(): StepResult | Promise<StepResult>;
+  namedParams(): Params;
+  checkpoint(extra?: Record<string, string>): Uint8Array;
+  restore(bytes: Uint8Array): Record<string, string>;
+  close(): void;
+}
+
+// AdamW over the flat parameters, decaying the matrices, not the vectors (see adamw.ts for why).
+export function createOptimizer(recipe: TrainRecipe, layout: [string, number, number][], kernels: TrainKernels): AdamW {
+  const decayed = layout.filter(([name]) => /^(wte|wpe)\.weight$|\.c_(attn|proj|fc)\.weight$/.test(name));
+  const n = layout.reduce((a, [, , len]) => a + len, 0);
+  return new AdamW(
+    n,
+    { beta1: recipe.beta1, beta2: recipe.beta2, eps: 1e-8, weightDecay: recipe.weightDecay },
+    decayed.map(([, off, len]) => [off, len]),
+    kernels
+  );
+}
+
+type Checkpointed = Pick<StepTrainer, 'config' | 'recipe' | 'optimizer' | 'params' | 'step'>;
+
+export function writeCheckpoint(t: Checkpointed, extra: Record<string, string>): Uint8Array {
+  const n = t.params.length;
+  return serializeSafetensors(
+    [
+      ['params', { shape: [n], data: t.params }],
+      ['adam.m', { shape: [n], data: t.optimizer.m }],
+      ['adam.v', { shape: [n], data: t.optimizer.v }]
+    ],
+    { ...extra, step: String(t.step), adam_t: String(t.optimizer.t), recipe: JSON.stringify(t.recipe), config: JSON.stringify(t.config) }
+  );
+}
+
+export function readCheckpoint(t: Checkpointed, bytes: Uint8Array): Record<string, string> {
+  const { tensors, metadata } = parseSafetensors(bytes);
+  if (metadata.recipe !== JSON.stringify(t.recipe) || metadata.config !== JSON.stringify(t.config)) {
+    throw new EngineError('bad_checkpoint', 'The checkpoint was written by a different recipe or model config; delete it to start over.');
+  }
+  const n = t.params.length;
+  for (const [name, dst] of [['params', t.params], ['adam.m', t.optimizer.m], ['adam.v', t.optimizer.v]] as const) {
+    const x = tensors.get(name);
+    if (!x || x.data.length !== n) throw new EngineError('bad_checkpoint', `The checkpoint's "${name}" is missing or has the wrong size.`);
+    dst.set(x.data);
+  }
+  t.step = Number(metadata.step);
+  t.optimizer.t = Number(metadata.adam_t);
+  return metadata;
 }
 
 // Train `steps` steps of a fresh model and measure throughput: what `npm run bench -- train`

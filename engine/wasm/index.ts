@@ -3,6 +3,9 @@
 // semantics of the plain-loop references in engine/kernels.ts. On the training shapes they run at
 // 30 to 35 GFLOPS on one core, about 40 times the references; one token's matrix-vector products
 // at 15 to 20 (bench/kernels.ts). How: kernels.wat. Framework-free: Node, a Web Worker, a page.
+// Besides the matmuls, the rest of a training step for the 'wasm-simd-fused' kernel set
+// (LayerNorm, GELU, causal softmax, softmax + cross-entropy, AdamW), in f32: close to their
+// references, not bit-identical (tests/engine/wasm-train.test.ts).
 //
 //   const k = await loadWasmKernels({ maxBytes: 256 * 2 ** 20 });
 //   const w = k.alloc(C * 3 * C); // (C, 3C), zeroed, inside WASM memory
@@ -28,6 +31,7 @@
 // module over 4 KB synchronously on a page's main thread. The kernels are synchronous and single-
 // threaded; run them in a Web Worker to keep a page responsive.
 import { EngineError } from '../errors';
+import * as ref from '../kernels';
 import { kernelsWasmBase64 } from './kernels.wasm';
 
 export interface WasmKernels {
@@ -50,6 +54,23 @@ export interface WasmKernels {
     dinp: Float32Array, dw: Float32Array, dout: Float32Array, inp: Float32Array, w: Float32Array,
     N: number, IC: number, OC: number
   ): void;
+  // The training step's other kernels, with the signatures of their references in
+  // engine/kernels.ts (same semantics, f32 arithmetic: they agree to a few ulp, not bit for bit).
+  // Shapes whose rows are not a multiple of 4 floats run the reference instead.
+  layernormForward: typeof ref.layernormForward;
+  layernormBackward: typeof ref.layernormBackward;
+  geluForward: typeof ref.geluForward;
+  geluBackward: typeof ref.geluBackward;
+  causalSoftmaxForward: typeof ref.causalSoftmaxForward;
+  causalSoftmaxBackward: typeof ref.causalSoftmaxBackward;
+  crossEntropyForward: typeof ref.crossEntropyForward;
+  crossEntropyBackward: typeof ref.crossEntropyBackward;
+  // One AdamW update in f32 (AdamW.step in engine/train/adamw.ts computes the same in f64):
+  // decay (n) is 1 where weight decay applies and 0 elsewhere; c1, c2 the bias corrections.
+  adamw(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, decay: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, c1: number, c2: number
+  ): void;
   // A zeroed Float32Array of n floats inside WASM memory, for zero-copy kernel calls.
   alloc(n: number): Float32Array;
   // Empty the arena: every view alloc returned before is released.
@@ -61,6 +82,18 @@ export interface WasmKernels {
 
 type Exports = {
   heapBase: WebAssembly.Global; // the kernels' own packing buffers lie below it
+  layernormForward(out: number, mean: number, rstd: number, inp: number, w: number, b: number, N: number, C: number, eps: number): void;
+  layernormBackward(dinp: number, dw: number, db: number, dout: number, inp: number, w: number, mean: number, rstd: number, N: number, C: number): void;
+  geluForward(out: number, inp: number, n: number): void;
+  geluBackward(dinp: number, inp: number, dout: number, n: number): void;
+  causalSoftmaxForward(P: number, T: number, scale: number): void;
+  causalSoftmaxBackward(dp: number, P: number, T: number, scale: number): void;
+  crossEntropyForward(losses: number, probs: number, logits: number, targets: number, N: number, V: number): void;
+  crossEntropyBackward(dlogits: number, probs: number, targets: number, dlosses: number, N: number, V: number): void;
+  adamw(
+    params: number, grads: number, m: number, v: number, decay: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, wd: number, c1: number, c2: number
+  ): void;
   matmulForward(out: number, inp: number, w: number, bias: number, N: number, IC: number, OC: number): void;
   matmulTransposedForward(out: number, inp: number, w: number, N: number, IC: number, OC: number): void;
   matmulBackward(
@@ -163,6 +196,21 @@ function makeKernels(ex: Exports, memory: WebAssembly.Memory): WasmKernels {
     return at;
   }
 
+  // Token ids (i32) for the cross-entropy kernels: in place when in WASM memory, else copied in.
+  function placeIds(x: Int32Array, n: number, scratch: { next: number }): number {
+    if (!(x instanceof Int32Array) || x.length < n) throw new EngineError('bad_argument', `targets must be an Int32Array of at least ${n} ids.`);
+    if (x.buffer === buffer) return x.byteOffset;
+    const at = scratch.next;
+    if (at + 4 * n > end) throw new EngineError('wasm_out_of_memory', `copying ${n} target ids into WASM scratch does not fit.`);
+    scratch.next = at + Math.ceil((4 * n) / align) * align;
+    new Int32Array(buffer, at, n).set(x.subarray(0, n));
+    return at;
+  }
+
+  // The vector kernels walk rows four floats at a time; other shapes (and empty ones) go to the
+  // plain-loop references, which compute the same thing.
+  const by4 = (...ns: number[]) => ns.every((n) => Number.isInteger(n) && n > 0 && n % 4 === 0);
+
   function copyBack(copies: Copy[]): void {
     for (const c of copies) c.x.set(new Float32Array(buffer, c.at, c.n));
   }
@@ -172,6 +220,14 @@ function makeKernels(ex: Exports, memory: WebAssembly.Memory): WasmKernels {
       if (!Number.isInteger(v) || v < 0) {
         throw new EngineError('bad_argument', `${name}: ${d} must be a non-negative integer, got ${v}.`);
       }
+    }
+  }
+
+  // A target id outside the vocabulary would make the kernel read or write outside its row.
+  function checkTargets(targets: Int32Array, N: number, V: number): void {
+    for (let n = 0; n < N; n++) {
+      const t = targets[n];
+      if (!(t >= 0 && t < V)) throw new EngineError('bad_token', `Target id ${t} is outside the vocabulary (0 to ${V - 1}).`);
     }
   }
 
@@ -199,6 +255,120 @@ function makeKernels(ex: Exports, memory: WebAssembly.Memory): WasmKernels {
 
     reset(): void {
       top = arenaStart;
+    },
+
+    layernormForward(out, mean, rstd, inp, w, b, N, C, eps) {
+      if (!by4(C) || N < 1) return ref.layernormForward(out, mean, rstd, inp, w, b, N, C, eps);
+      dims('layernormForward', ['N', N]);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pInp = place(inp, N * C, 'inp', s, true, null);
+      const pW = place(w, C, 'w', s, true, null);
+      const pB = place(b, C, 'b', s, true, null);
+      const pOut = place(out, N * C, 'out', s, false, outs);
+      const pMean = mean ? place(mean, N, 'mean', s, false, outs) : 0;
+      const pRstd = rstd ? place(rstd, N, 'rstd', s, false, outs) : 0;
+      ex.layernormForward(pOut, pMean, pRstd, pInp, pW, pB, N, C, eps);
+      copyBack(outs);
+    },
+
+    layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, C) {
+      if (!by4(C) || N < 1) return ref.layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+      dims('layernormBackward', ['N', N]);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pDout = place(dout, N * C, 'dout', s, true, null);
+      const pInp = place(inp, N * C, 'inp', s, true, null);
+      const pW = place(w, C, 'w', s, true, null);
+      const pMean = place(mean, N, 'mean', s, true, null);
+      const pRstd = place(rstd, N, 'rstd', s, true, null);
+      const pDinp = place(dinp, N * C, 'dinp', s, true, outs);
+      const pDw = place(dw, C, 'dw', s, true, outs);
+      const pDb = place(db, C, 'db', s, true, outs);
+      ex.layernormBackward(pDinp, pDw, pDb, pDout, pInp, pW, pMean, pRstd, N, C);
+      copyBack(outs);
+    },
+
+    geluForward(out, inp, n) {
+      if (!by4(n)) return ref.geluForward(out, inp, n);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pInp = place(inp, n, 'inp', s, true, null);
+      const pOut = place(out, n, 'out', s, false, outs);
+      ex.geluForward(pOut, pInp, n);
+      copyBack(outs);
+    },
+
+    geluBackward(dinp, inp, dout, n) {
+      if (!by4(n)) return ref.geluBackward(dinp, inp, dout, n);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pInp = place(inp, n, 'inp', s, true, null);
+      const pDout = place(dout, n, 'dout', s, true, null);
+      const pDinp = place(dinp, n, 'dinp', s, true, outs);
+      ex.geluBackward(pDinp, pInp, pDout, n);
+      copyBack(outs);
+    },
+
+    causalSoftmaxForward(P, T, scale) {
+      if (!by4(T)) return ref.causalSoftmaxForward(P, T, scale);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pP = place(P, T * T, 'P', s, true, outs);
+      ex.causalSoftmaxForward(pP, T, scale);
+      copyBack(outs);
+    },
+
+    causalSoftmaxBackward(dp, P, T, scale) {
+      if (!by4(T)) return ref.causalSoftmaxBackward(dp, P, T, scale);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pP = place(P, T * T, 'P', s, true, null);
+      const pDp = place(dp, T * T, 'dp', s, true, outs);
+      ex.causalSoftmaxBackward(pDp, pP, T, scale);
+      copyBack(outs);
+    },
+
+    crossEntropyForward(losses, probs, logits, targets, N, V) {
+      if (!by4(V) || N < 1) return ref.crossEntropyForward(losses, probs, logits, targets, N, V);
+      dims('crossEntropyForward', ['N', N]);
+      checkTargets(targets, N, V);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pLogits = place(logits, N * V, 'logits', s, true, probs === logits ? outs : null);
+      const pProbs = probs === logits ? pLogits : place(probs, N * V, 'probs', s, false, outs);
+      const pTargets = placeIds(targets, N, s);
+      const pLosses = place(losses, N, 'losses', s, false, outs);
+      ex.crossEntropyForward(pLosses, pProbs, pLogits, pTargets, N, V);
+      copyBack(outs);
+    },
+
+    crossEntropyBackward(dlogits, probs, targets, dlosses, N, V) {
+      if (!by4(V) || N < 1) return ref.crossEntropyBackward(dlogits, probs, targets, dlosses, N, V);
+      dims('crossEntropyBackward', ['N', N]);
+      checkTargets(targets, N, V);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pProbs = place(probs, N * V, 'probs', s, true, null);
+      const pTargets = placeIds(targets, N, s);
+      const pDlosses = place(dlosses, N, 'dlosses', s, true, null);
+      const pDlogits = place(dlogits, N * V, 'dlogits', s, true, outs);
+      ex.crossEntropyBackward(pDlogits, pProbs, pTargets, pDlosses, N, V);
+      copyBack(outs);
+    },
+
+    adamw(params, grads, m, v, decay, n, lr, beta1, beta2, eps, weightDecay, c1, c2) {
+      dims('adamw', ['n', n]);
+      if (n % 4 !== 0) throw new EngineError('bad_argument', `adamw: n must be a multiple of 4, got ${n}.`);
+      const s = scratchStart();
+      const outs: Copy[] = [];
+      const pG = place(grads, n, 'grads', s, true, null);
+      const pD = place(decay, n, 'decay', s, true, null);
+      const pP = place(params, n, 'params', s, true, outs);
+      const pM = place(m, n, 'm', s, true, outs);
+      const pV = place(v, n, 'v', s, true, outs);
+      ex.adamw(pP, pG, pM, pV, pD, n, lr, beta1, beta2, eps, weightDecay, c1, c2);
+      copyBack(outs);
     },
 
     matmulForward(out, inp, w, bias, N, IC, OC) {

@@ -580,4 +580,373 @@
       (local.get $OC) (local.get $N) (local.get $IC)
       (i32.const 4) (i32.shl (local.get $OC) (i32.const 2))
       (i32.shl (local.get $IC) (i32.const 2)) (i32.const 4)
-      (i32.shl (local.get $IC) (i32.const 2)) (i32.const 2))))
+      (i32.shl (local.get $IC) (i32.const 2)) (i32.const 2)))
+  ;; ---------------------------------------------------------------------------------------------
+  ;; The training step's other kernels (the 'wasm-simd-fused' set in engine/train/gpt-train.ts):
+  ;; LayerNorm, GELU, the causal softmax of attention, softmax + cross-entropy and AdamW, four
+  ;; floats at a time. Their twins in engine/kernels.ts and engine/train/ compute in f64 and round
+  ;; once; these stay in f32 and sum in four lanes, so they agree to a few units in the last place,
+  ;; not bit for bit (tests/engine/wasm-train.test.ts). Row lengths and counts must be multiples
+  ;; of 4: engine/wasm/index.ts sends any other shape to the references.
+
+  ;; e^x for four floats (the Cephes expf scheme): x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r from a
+  ;; degree-6 polynomial, 2^n built in the exponent bits. Within 2 ulp of e^x on [-87.3, 88.3];
+  ;; inputs outside are clamped there (results 1.2e-38 and 2.1e38 rather than 0 and Infinity).
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $x) (f32x4.splat (f32.const 88.3)))
+      (f32x4.splat (f32.const -87.3))))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))))
+    ;; ln 2 in two parts, so that n·(first part) is exact
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375)))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r))
+      (local.get $r)) (f32x4.splat (f32.const 1))))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  (func $hmax (param $v v128) (result f32)
+    (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; ln x for a positive normal f64: x = 2^e·m with m in [√½, √2), ln m = 2·atanh(s), s = (m-1)/(m+1),
+  ;; |s| ≤ 0.172, by its series to s^15 (the next term is below 1e-13 of the result).
+  (func $log (param $x f64) (result f64)
+    (local $bits i64) (local $e f64) (local $m f64) (local $s f64) (local $s2 f64)
+    (local.set $bits (i64.reinterpret_f64 (local.get $x)))
+    (local.set $e (f64.convert_i64_s (i64.sub (i64.shr_u (local.get $bits) (i64.const 52)) (i64.const 1023))))
+    (local.set $m (f64.reinterpret_i64 (i64.or (i64.and (local.get $bits) (i64.const 0x000FFFFFFFFFFFFF))
+      (i64.const 0x3FF0000000000000))))
+    (if (f64.gt (local.get $m) (f64.const 1.4142135623730951))
+      (then
+        (local.set $m (f64.mul (local.get $m) (f64.const 0.5)))
+        (local.set $e (f64.add (local.get $e) (f64.const 1)))))
+    (local.set $s (f64.div (f64.sub (local.get $m) (f64.const 1)) (f64.add (local.get $m) (f64.const 1))))
+    (local.set $s2 (f64.mul (local.get $s) (local.get $s)))
+    (f64.add (f64.mul (local.get $e) (f64.const 0.6931471805599453))
+      (f64.mul (f64.mul (f64.const 2) (local.get $s))
+        (f64.add (f64.const 1) (f64.mul (local.get $s2)
+        (f64.add (f64.const 0.3333333333333333) (f64.mul (local.get $s2)
+        (f64.add (f64.const 0.2) (f64.mul (local.get $s2)
+        (f64.add (f64.const 0.14285714285714285) (f64.mul (local.get $s2)
+        (f64.add (f64.const 0.1111111111111111) (f64.mul (local.get $s2)
+        (f64.add (f64.const 0.09090909090909091) (f64.mul (local.get $s2)
+        (f64.add (f64.const 0.07692307692307693) (f64.mul (local.get $s2) (f64.const 0.06666666666666667))))))))))))))))))
+
+  ;; out (N, C) = (inp - mean)·rstd·w + b per row; mean and rstd (N) are written unless 0.
+  (func (export "layernormForward") (param $out i32) (param $mean i32) (param $rstd i32) (param $inp i32)
+      (param $w i32) (param $b i32) (param $N i32) (param $C i32) (param $eps f32)
+    (local $n i32) (local $i i32) (local $end i32) (local $acc v128) (local $d v128) (local $m f32) (local $s f32)
+    (local $mv v128) (local $sv v128)
+    (local.set $end (i32.shl (local.get $C) (i32.const 2)))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (loop $sum
+        (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $inp) (local.get $i)))))
+        (br_if $sum (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $m (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $C))))
+      (local.set $mv (f32x4.splat (local.get $m)))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (loop $var
+        (local.set $d (f32x4.sub (v128.load (i32.add (local.get $inp) (local.get $i))) (local.get $mv)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+        (br_if $var (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $s (f32.div (f32.const 1) (f32.sqrt (f32.add
+        (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $C))) (local.get $eps)))))
+      (local.set $sv (f32x4.splat (local.get $s)))
+      (local.set $i (i32.const 0))
+      (loop $norm
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.add
+            (f32x4.mul (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $inp) (local.get $i))) (local.get $mv)) (local.get $sv))
+              (v128.load (i32.add (local.get $w) (local.get $i))))
+            (v128.load (i32.add (local.get $b) (local.get $i)))))
+        (br_if $norm (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (if (local.get $mean) (then (f32.store (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 2))) (local.get $m))))
+      (if (local.get $rstd) (then (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $n) (i32.const 2))) (local.get $s))))
+      (local.set $inp (i32.add (local.get $inp) (local.get $end)))
+      (local.set $out (i32.add (local.get $out) (local.get $end)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $row))))
+
+  ;; dinp (N, C) += the LayerNorm gradient, dw and db (C) += theirs (see layernormBackward in
+  ;; engine/kernels.ts for the formula).
+  (func (export "layernormBackward") (param $dinp i32) (param $dw i32) (param $db i32) (param $dout i32)
+      (param $inp i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $N i32) (param $C i32)
+    (local $n i32) (local $i i32) (local $end i32) (local $mv v128) (local $sv v128)
+    (local $norm v128) (local $dy v128) (local $dnorm v128) (local $a1 v128) (local $a2 v128)
+    (local $m1 v128) (local $m2 v128) (local $inv f32) (local $p i32)
+    (local.set $end (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $inv (f32.div (f32.const 1) (f32.convert_i32_u (local.get $C))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $mv (v128.load32_splat (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 2)))))
+      (local.set $sv (v128.load32_splat (i32.add (local.get $rstd) (i32.shl (local.get $n) (i32.const 2)))))
+      (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $a2 (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (loop $stats
+        (local.set $norm (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $inp) (local.get $i))) (local.get $mv)) (local.get $sv)))
+        (local.set $dnorm (f32x4.mul (v128.load (i32.add (local.get $w) (local.get $i))) (v128.load (i32.add (local.get $dout) (local.get $i)))))
+        (local.set $a1 (f32x4.add (local.get $a1) (local.get $dnorm)))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $dnorm) (local.get $norm))))
+        (br_if $stats (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $m1 (f32x4.splat (f32.mul (call $hsum (local.get $a1)) (local.get $inv))))
+      (local.set $m2 (f32x4.splat (f32.mul (call $hsum (local.get $a2)) (local.get $inv))))
+      (local.set $i (i32.const 0))
+      (loop $grad
+        (local.set $norm (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $inp) (local.get $i))) (local.get $mv)) (local.get $sv)))
+        (local.set $dy (v128.load (i32.add (local.get $dout) (local.get $i))))
+        (local.set $dnorm (f32x4.mul (v128.load (i32.add (local.get $w) (local.get $i))) (local.get $dy)))
+        (local.set $p (i32.add (local.get $db) (local.get $i)))
+        (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p)) (local.get $dy)))
+        (local.set $p (i32.add (local.get $dw) (local.get $i)))
+        (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p)) (f32x4.mul (local.get $norm) (local.get $dy))))
+        (local.set $p (i32.add (local.get $dinp) (local.get $i)))
+        (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p))
+          (f32x4.mul (local.get $sv) (f32x4.sub (f32x4.sub (local.get $dnorm) (local.get $m1)) (f32x4.mul (local.get $norm) (local.get $m2))))))
+        (br_if $grad (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $inp (i32.add (local.get $inp) (local.get $end)))
+      (local.set $dout (i32.add (local.get $dout) (local.get $end)))
+      (local.set $dinp (i32.add (local.get $dinp) (local.get $end)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $row))))
+
+  ;; σ(2u) for GELU's u = √(2/π)·(x + 0.044715·x³): 0.5·(1 + tanh u) = 1 / (1 + e^(-2u)), which needs
+  ;; one exp and no tanh.
+  (func $geluSig (param $x v128) (result v128)
+    (local $u v128)
+    (local.set $u (f32x4.mul (f32x4.splat (f32.const 0.7978845608028654))
+      (f32x4.add (local.get $x) (f32x4.mul (f32x4.splat (f32.const 0.044715))
+        (f32x4.mul (local.get $x) (f32x4.mul (local.get $x) (local.get $x)))))))
+    (f32x4.div (f32x4.splat (f32.const 1))
+      (f32x4.add (f32x4.splat (f32.const 1)) (call $exp4 (f32x4.mul (f32x4.splat (f32.const -2)) (local.get $u))))))
+
+  ;; out (n) = GELU(inp), tanh form: x·σ(2u).
+  (func (export "geluForward") (param $out i32) (param $inp i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $x v128)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $x (v128.load (i32.add (local.get $inp) (local.get $i))))
+      (v128.store (i32.add (local.get $out) (local.get $i)) (f32x4.mul (local.get $x) (call $geluSig (local.get $x))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l))))
+
+  ;; dinp (n) += GELU'(inp)·dout. With s = σ(2u): 1 + tanh u = 2s and sech² u = 4s(1 - s), so
+  ;; GELU' = s + 2·x·s·(1 - s)·√(2/π)·(1 + 3·0.044715·x²).
+  (func (export "geluBackward") (param $dinp i32) (param $inp i32) (param $dout i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $x v128) (local $s v128) (local $p i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $x (v128.load (i32.add (local.get $inp) (local.get $i))))
+      (local.set $s (call $geluSig (local.get $x)))
+      (local.set $p (i32.add (local.get $dinp) (local.get $i)))
+      (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p)) (f32x4.mul (v128.load (i32.add (local.get $dout) (local.get $i)))
+        (f32x4.add (local.get $s)
+          (f32x4.mul (f32x4.mul (f32x4.mul (f32x4.splat (f32.const 1.5957691216057308)) (local.get $x))
+            (f32x4.mul (local.get $s) (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $s))))
+            (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.mul (f32x4.splat (f32.const 0.134145)) (f32x4.mul (local.get $x) (local.get $x)))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l))))
+
+  ;; One head's scores P (T, T), in place: row t becomes softmax(scale·P[t, 0..t]) and 0 past t
+  ;; (a token never sees its future). Only the first ⌈(t+1)/4⌉ vectors of a row are read; lanes
+  ;; past t in the last one are masked. T must be a multiple of 4.
+  (func (export "causalSoftmaxForward") (param $P i32) (param $T i32) (param $scale f32)
+    (local $t i32) (local $row i32) (local $i i32) (local $nv i32) (local $end i32) (local $idx v128)
+    (local $mask v128) (local $x v128) (local $mx v128) (local $sum v128) (local $sc v128) (local $tv v128)
+    (local $inv v128)
+    (local.set $sc (f32x4.splat (local.get $scale)))
+    (local.set $row (local.get $P))
+    (local.set $end (i32.shl (local.get $T) (i32.const 2)))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $t) (local.get $T)))
+      (local.set $tv (i32x4.splat (local.get $t)))
+      (local.set $nv (i32.shl (i32.and (i32.add (local.get $t) (i32.const 4)) (i32.const -4)) (i32.const 2))) ;; bytes
+      (local.set $mx (f32x4.splat (f32.const -inf)))
+      (local.set $idx (v128.const i32x4 0 1 2 3))
+      (local.set $i (i32.const 0))
+      (loop $max
+        (local.set $mask (i32x4.le_s (local.get $idx) (local.get $tv)))
+        (local.set $x (v128.bitselect (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $i))) (local.get $sc))
+          (f32x4.splat (f32.const -inf)) (local.get $mask)))
+        (local.set $mx (f32x4.max (local.get $mx) (local.get $x)))
+        (local.set $idx (i32x4.add (local.get $idx) (i32x4.splat (i32.const 4))))
+        (br_if $max (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nv))))
+      (local.set $mx (f32x4.splat (call $hmax (local.get $mx))))
+      (local.set $sum (v128.const i32x4 0 0 0 0))
+      (local.set $idx (v128.const i32x4 0 1 2 3))
+      (local.set $i (i32.const 0))
+      (loop $exp
+        (local.set $mask (i32x4.le_s (local.get $idx) (local.get $tv)))
+        (local.set $x (v128.and (local.get $mask) (call $exp4 (f32x4.sub
+          (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $i))) (local.get $sc)) (local.get $mx)))))
+        (v128.store (i32.add (local.get $row) (local.get $i)) (local.get $x))
+        (local.set $sum (f32x4.add (local.get $sum) (local.get $x)))
+        (local.set $idx (i32x4.add (local.get $idx) (i32x4.splat (i32.const 4))))
+        (br_if $exp (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nv))))
+      (local.set $inv (f32x4.splat (f32.div (f32.const 1) (call $hsum (local.get $sum)))))
+      (local.set $i (i32.const 0))
+      (loop $scale
+        (v128.store (i32.add (local.get $row) (local.get $i)) (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $i))) (local.get $inv)))
+        (br_if $scale (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nv))))
+      (block $zeroed (loop $zero
+        (br_if $zeroed (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $row) (local.get $i)) (v128.const i32x4 0 0 0 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $zero)))
+      (local.set $row (i32.add (local.get $row) (local.get $end)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $rows))))
+
+  ;; Backward of causalSoftmaxForward, in place: dp (T, T) holds dL/dP and becomes dL/dscores,
+  ;; P·(dp - Σ P·dp)·scale on each row's first t+1 entries and 0 past them. P is 0 past t, so the
+  ;; masked lanes of the last vector come out 0 without a mask.
+  (func (export "causalSoftmaxBackward") (param $dp i32) (param $P i32) (param $T i32) (param $scale f32)
+    (local $t i32) (local $i i32) (local $nv i32) (local $end i32) (local $acc v128) (local $dot v128)
+    (local $sc v128) (local $q i32)
+    (local.set $sc (f32x4.splat (local.get $scale)))
+    (local.set $end (i32.shl (local.get $T) (i32.const 2)))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $t) (local.get $T)))
+      (local.set $nv (i32.shl (i32.and (i32.add (local.get $t) (i32.const 4)) (i32.const -4)) (i32.const 2)))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (loop $dotl
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.add (local.get $P) (local.get $i)))
+          (v128.load (i32.add (local.get $dp) (local.get $i))))))
+        (br_if $dotl (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nv))))
+      (local.set $dot (f32x4.splat (call $hsum (local.get $acc))))
+      (local.set $i (i32.const 0))
+      (loop $grad
+        (local.set $q (i32.add (local.get $dp) (local.get $i)))
+        (v128.store (local.get $q) (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $P) (local.get $i)))
+          (f32x4.sub (v128.load (local.get $q)) (local.get $dot))) (local.get $sc)))
+        (br_if $grad (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nv))))
+      (block $zeroed (loop $zero
+        (br_if $zeroed (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $dp) (local.get $i)) (v128.const i32x4 0 0 0 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $zero)))
+      (local.set $dp (i32.add (local.get $dp) (local.get $end)))
+      (local.set $P (i32.add (local.get $P) (local.get $end)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $rows))))
+
+  ;; Softmax and cross-entropy fused (crossEntropyForward in engine/kernels.ts): probs (N, V) =
+  ;; softmax of logits (N, V), probs may equal logits; losses (N) = -(logit[target] - max - ln Σ e).
+  ;; targets (N) are i32.
+  (func (export "crossEntropyForward") (param $losses i32) (param $probs i32) (param $logits i32)
+      (param $targets i32) (param $N i32) (param $V i32)
+    (local $n i32) (local $i i32) (local $end i32) (local $tgt f32) (local $mx v128) (local $m f32)
+    (local $sum v128) (local $e v128) (local $s f32) (local $inv v128)
+    (local.set $end (i32.shl (local.get $V) (i32.const 2)))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $tgt (f32.load (i32.add (local.get $logits)
+        (i32.shl (i32.load (i32.add (local.get $targets) (i32.shl (local.get $n) (i32.const 2)))) (i32.const 2)))))
+      (local.set $mx (f32x4.splat (f32.const -inf)))
+      (local.set $i (i32.const 0))
+      (loop $max
+        (local.set $mx (f32x4.max (local.get $mx) (v128.load (i32.add (local.get $logits) (local.get $i)))))
+        (br_if $max (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $m (call $hmax (local.get $mx)))
+      (local.set $mx (f32x4.splat (local.get $m)))
+      (local.set $sum (v128.const i32x4 0 0 0 0))
+      (local.set $i (i32.const 0))
+      (loop $exp
+        (local.set $e (call $exp4 (f32x4.sub (v128.load (i32.add (local.get $logits) (local.get $i))) (local.get $mx))))
+        (v128.store (i32.add (local.get $probs) (local.get $i)) (local.get $e))
+        (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
+        (br_if $exp (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $s (call $hsum (local.get $sum)))
+      (local.set $inv (f32x4.splat (f32.div (f32.const 1) (local.get $s))))
+      (local.set $i (i32.const 0))
+      (loop $norm
+        (v128.store (i32.add (local.get $probs) (local.get $i)) (f32x4.mul (v128.load (i32.add (local.get $probs) (local.get $i))) (local.get $inv)))
+        (br_if $norm (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      ;; -log p from the logits directly, so a tiny probability does not round to log(0)
+      (f32.store (i32.add (local.get $losses) (i32.shl (local.get $n) (i32.const 2)))
+        (f32.demote_f64 (f64.neg (f64.sub (f64.sub (f64.promote_f32 (local.get $tgt)) (f64.promote_f32 (local.get $m)))
+          (call $log (f64.promote_f32 (local.get $s)))))))
+      (local.set $logits (i32.add (local.get $logits) (local.get $end)))
+      (local.set $probs (i32.add (local.get $probs) (local.get $end)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $row))))
+
+  ;; dlogits (N, V) += dlosses[n]·(probs - onehot(target)).
+  (func (export "crossEntropyBackward") (param $dlogits i32) (param $probs i32) (param $targets i32)
+      (param $dlosses i32) (param $N i32) (param $V i32)
+    (local $n i32) (local $i i32) (local $end i32) (local $dl f32) (local $dv v128) (local $p i32)
+    (local.set $end (i32.shl (local.get $V) (i32.const 2)))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $dl (f32.load (i32.add (local.get $dlosses) (i32.shl (local.get $n) (i32.const 2)))))
+      (local.set $dv (f32x4.splat (local.get $dl)))
+      (local.set $i (i32.const 0))
+      (loop $l
+        (local.set $p (i32.add (local.get $dlogits) (local.get $i)))
+        (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p))
+          (f32x4.mul (local.get $dv) (v128.load (i32.add (local.get $probs) (local.get $i))))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end))))
+      (local.set $p (i32.add (local.get $dlogits)
+        (i32.shl (i32.load (i32.add (local.get $targets) (i32.shl (local.get $n) (i32.const 2)))) (i32.const 2))))
+      (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (local.get $dl)))
+      (local.set $dlogits (i32.add (local.get $dlogits) (local.get $end)))
+      (local.set $probs (i32.add (local.get $probs) (local.get $end)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $row))))
+
+  ;; One AdamW update of n parameters (engine/train/adamw.ts): m, v (n) the moments, decay (n) 1 or
+  ;; 0 per parameter, c1 = 1 - β1^t and c2 = 1 - β2^t the bias corrections.
+  (func (export "adamw") (param $params i32) (param $grads i32) (param $m i32) (param $v i32) (param $decay i32)
+      (param $n i32) (param $lr f32) (param $beta1 f32) (param $beta2 f32) (param $eps f32) (param $wd f32)
+      (param $c1 f32) (param $c2 f32)
+    (local $i i32) (local $end i32) (local $g v128) (local $mv v128) (local $vv v128) (local $p v128)
+    (local $b1 v128) (local $b2 v128) (local $ob1 v128) (local $ob2 v128) (local $ic1 v128) (local $ic2 v128)
+    (local $lrv v128) (local $wdv v128) (local $epsv v128)
+    (local.set $b1 (f32x4.splat (local.get $beta1)))
+    (local.set $b2 (f32x4.splat (local.get $beta2)))
+    (local.set $ob1 (f32x4.splat (f32.sub (f32.const 1) (local.get $beta1))))
+    (local.set $ob2 (f32x4.splat (f32.sub (f32.const 1) (local.get $beta2))))
+    (local.set $ic1 (f32x4.splat (f32.div (f32.const 1) (local.get $c1))))
+    (local.set $ic2 (f32x4.splat (f32.div (f32.const 1) (local.get $c2))))
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $wdv (f32x4.splat (local.get $wd)))
+    (local.set $epsv (f32x4.splat (local.get $eps)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $g (v128.load (i32.add (local.get $grads) (local.get $i))))
+      (local.set $mv (f32x4.add (f32x4.mul (local.get $b1) (v128.load (i32.add (local.get $m) (local.get $i))))
+        (f32x4.mul (local.get $ob1) (local.get $g))))
+      (local.set $vv (f32x4.add (f32x4.mul (local.get $b2) (v128.load (i32.add (local.get $v) (local.get $i))))
+        (f32x4.mul (local.get $ob2) (f32x4.mul (local.get $g) (local.get $g)))))
+      (v128.store (i32.add (local.get $m) (local.get $i)) (local.get $mv))
+      (v128.store (i32.add (local.get $v) (local.get $i)) (local.get $vv))
+      (local.set $p (v128.load (i32.add (local.get $params) (local.get $i))))
+      (v128.store (i32.add (local.get $params) (local.get $i))
+        (f32x4.sub (local.get $p) (f32x4.mul (local.get $lrv) (f32x4.add
+          (f32x4.div (f32x4.mul (local.get $mv) (local.get $ic1))
+            (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $vv) (local.get $ic2))) (local.get $epsv)))
+          (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $decay) (local.get $i))) (local.get $wdv)) (local.get $p))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $l))))
+)
