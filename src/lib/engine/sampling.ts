@@ -14,6 +14,13 @@ export interface NextLogits {
 
 export function createSamplingApi(ctx: EngineContext) {
   return {
+    // Every token's text for display, by id (V strings): asked for once, so a figure can label
+    // whichever tokens a temperature or a cut brings into view without asking again.
+    vocabulary(): string[] {
+      const m = ctx.requireModel();
+      return Array.from({ length: m.config.vocab_size }, (_, id) => ctx.tokenString(id));
+    },
+
     // One forward pass, last position only. A text longer than the context keeps its end, as the
     // next-token figure and chat front-ends do, and says how much fell off the front.
     nextLogits(text: string): Promise<NextLogits> {
