@@ -3,7 +3,7 @@
 import { EngineError } from './errors';
 
 export interface SamplingOptions {
-  temperature: number; // > 0; as it approaches 0 sampling becomes greedy
+  temperature: number; // ≥ 0; 0 is greedy (always the most likely token), 1 the model's own distribution
   topK?: number; // keep the k most likely tokens (integer ≥ 1); default: all
   topP?: number; // keep the smallest set whose probability reaches p, in (0, 1]; default 1
 }
@@ -14,9 +14,10 @@ export interface Distribution {
   keptMass: number; // probability the kept set had before it was renormalised to 1
 }
 
-// Below this temperature the distribution is exactly greedy, the limit T -> 0 of softmax(z / T): a
-// one-hot on the argmax (the lowest id among equal maxima). Above it, exp() of the max-subtracted
-// logits only underflows, which is harmless, so no temperature yields NaN or Infinity.
+// At or below this temperature the distribution is exactly greedy, the limit T -> 0 of
+// softmax(z / T): a one-hot on the argmax (the lowest id among equal maxima). T = 0 itself means
+// greedy, rather than a division by zero. Above it, exp() of the max-subtracted logits only
+// underflows, which is harmless, so no temperature yields NaN or Infinity.
 export const MIN_TEMPERATURE = 1e-3;
 
 // what a bad value was, in words: NaN is "no number"
@@ -24,8 +25,8 @@ const shown = (v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? 'no nu
 
 export function checkSampling(opts: SamplingOptions): void {
   const { temperature, topK, topP } = opts;
-  if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new EngineError('bad_temperature', `Temperature must be a positive finite number, got ${shown(temperature)} (for greedy decoding use a tiny one, such as 1e-9).`);
+  if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
+    throw new EngineError('bad_temperature', `Temperature must be a finite number of at least 0 (0 is greedy), got ${shown(temperature)}.`);
   }
   if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) {
     throw new EngineError('bad_top_k', `top-k must be a whole number of at least 1, got ${shown(topK)}.`);
@@ -55,6 +56,20 @@ export function softmaxWithTemperature(logits: Float32Array, temperature: number
   for (let i = 0; i < V; i++) sum += out[i] = Math.exp((logits[i] - max) / temperature);
   for (let i = 0; i < V; i++) out[i] /= sum;
   return out;
+}
+
+// log Σ_j e^{z_j / T}: the log of softmax's denominator, the sum a reader would add up by hand. As a
+// log (with the max taken out first) it stays finite for any T > 0, where the sum itself can
+// overflow float64 (e^{z/T} with z = 20 and T = 0.02 is e^1000).
+export function logSumExp(logits: Float32Array, temperature: number): number {
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new EngineError('bad_temperature', `The sum of e^(z/T) needs a positive finite temperature, got ${shown(temperature)}.`);
+  }
+  let max = -Infinity;
+  for (const z of logits) if (z > max) max = z;
+  let sum = 0;
+  for (const z of logits) sum += Math.exp((z - max) / temperature);
+  return max / temperature + Math.log(sum);
 }
 
 export function distribution(logits: Float32Array, opts: SamplingOptions): Distribution {

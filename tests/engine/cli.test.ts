@@ -47,6 +47,27 @@ describe('npm run trace', () => {
   });
 });
 
+describe('npm run trace with sampling settings', () => {
+  it('--temperature, --top-k, --top-p give the engine’s distribution and kept set', async () => {
+    const ids = model.tokenizer.encode(prompt);
+    const runner = await createRunner(model, { backend: 'cpu' });
+    const { logits } = await runner.forward(ids, { lastOnly: true });
+    for (const [args, opts] of [
+      [['--temperature', '0.5', '--top-k', '7'], { temperature: 0.5, topK: 7 }],
+      [['--temperature', '1.7', '--top-p', '0.6'], { temperature: 1.7, topP: 0.6 }],
+      [['--temperature', '0'], { temperature: 0 }]
+    ] as const) {
+      const out = json('trace', ['--prompt', prompt, '--top', '20', ...args]);
+      const d = distribution(logits, opts);
+      expect(out.kept_count, args.join(' ')).toBe(d.kept.length);
+      expect(out.kept_mass).toBe(d.keptMass);
+      expect(out.top.map((t: { id: number }) => t.id)).toEqual([...d.kept.subarray(0, 20)]);
+      expect(out.top.map((t: { p: number }) => t.p)).toEqual([...d.kept.subarray(0, 20)].map((id) => d.probs[id]));
+    }
+    expect(tsx('trace', ['--prompt', prompt, '--temperature', '-1']).stderr).toMatch(/^error \(bad_temperature\)/);
+  });
+});
+
 describe('npm run generate', () => {
   it('--json follows the contract and is reproducible from the seed', () => {
     const args = ['--prompt', prompt, '--tokens', '6', '--temperature', '0.9', '--top-k', '40', '--top-p', '0.95', '--seed', '11'];
@@ -71,11 +92,36 @@ describe('npm run generate', () => {
     expect(r.stdout).toBe(j.text + '\n');
   });
 
+  it('--temperature 0 is greedy: the argmax of the engine at every step, whatever the seed', async () => {
+    const args = ['--prompt', prompt, '--tokens', '5', '--temperature', '0'];
+    const a = json('generate', [...args, '--seed', '1']);
+    expect(json('generate', [...args, '--seed', '77']).ids).toEqual(a.ids);
+    const runner = await createRunner(model, { backend: 'cpu' });
+    const ids = model.tokenizer.encode(prompt);
+    for (const s of a.steps) {
+      const { logits } = await runner.forward(ids, { lastOnly: true });
+      let arg = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i] > logits[arg]) arg = i;
+      expect(s.chosen).toBe(arg);
+      expect(s.top).toEqual([{ id: arg, text: model.tokenizer.tokenText(arg), p: 1 }]);
+      ids.push(arg);
+    }
+  });
+
   it('bad input exits 2 with one clear line', () => {
-    for (const args of [['--prompt', ''], ['--prompt', 'x', '--temperature', '0'], ['--prompt', 'x', '--top-p', '2'], ['--bogus']]) {
+    for (const args of [['--prompt', ''], ['--prompt', 'x', '--top-p', '2'], ['--bogus']]) {
       const r = tsx('generate', args);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^error \(\w+\): .+\n$/);
     }
+  });
+
+  it('a negative or unreadable temperature is refused with its code', () => {
+    const negative = tsx('generate', ['--prompt', 'x', '--temperature', '-0.5']);
+    expect(negative.status).toBe(2);
+    expect(negative.stderr).toBe('error (bad_temperature): Temperature must be a finite number of at least 0 (0 is greedy), got -0.5.\n');
+    const nan = tsx('generate', ['--prompt', 'x', '--temperature', 'NaN']);
+    expect(nan.status).toBe(2);
+    expect(nan.stderr).toBe('error (bad_argument): --temperature must be a number, got "NaN".\n');
   });
 });

@@ -18,7 +18,7 @@ async function collect(opts: Parameters<typeof generate>[3], p: number[] = promp
 
 describe('generate', () => {
   it('with the KV cache equals without it (sampled and greedy)', async () => {
-    for (const opts of [{ temperature: 1, seed: 5 }, { temperature: 1e-9 }, { temperature: 0.8, topK: 5, topP: 0.9, seed: 9 }]) {
+    for (const opts of [{ temperature: 1, seed: 5 }, { temperature: 0 }, { temperature: 0.8, topK: 5, topP: 0.9, seed: 9 }]) {
       const a = await collect({ ...opts, maxTokens: 12, useCache: true });
       const b = await collect({ ...opts, maxTokens: 12, useCache: false });
       expect(a.map((s) => s.chosen)).toEqual(b.map((s) => s.chosen));
@@ -37,12 +37,23 @@ describe('generate', () => {
     });
   });
 
-  it('greedy picks the argmax of a full forward pass at every step', async () => {
-    const steps = await collect({ temperature: 1e-9, maxTokens: 6 });
+  it('temperature 0 picks the argmax of a full forward pass at every step (lowest id among ties)', async () => {
+    const steps = await collect({ temperature: 0, maxTokens: 6 });
     for (const s of steps) {
       const { logits } = forward(model, s.context, { lastOnly: true });
-      expect(s.chosen).toBe(distribution(logits, { temperature: 1e-9 }).kept[0]);
+      let arg = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i] > logits[arg]) arg = i;
+      expect(s.chosen).toBe(arg);
+      expect(s.top[0]).toEqual({ id: arg, p: 1 });
+      expect(s.keptMass).toBe(1);
     }
+  });
+
+  it('temperature 0 is the same text whatever the seed, and the same as a tiny temperature', async () => {
+    const ids = async (opts: object) => (await collect({ temperature: 0, maxTokens: 8, ...opts })).map((s) => s.chosen);
+    const greedy = await ids({ seed: 1 });
+    expect(await ids({ seed: 999 })).toEqual(greedy);
+    expect(await ids({ temperature: 1e-9 })).toEqual(greedy);
   });
 
   it('the same seed gives the same text; another seed, another text', async () => {
@@ -70,8 +81,8 @@ describe('generate', () => {
 
   it('stops at end-of-text, reporting the eot token as the last choice', async () => {
     // make whatever greedy picks first the end-of-text token
-    const first = (await collect({ temperature: 1e-9, maxTokens: 1 }))[0].chosen;
-    const steps = await collect({ temperature: 1e-9, maxTokens: 10, eotId: first });
+    const first = (await collect({ temperature: 0, maxTokens: 1 }))[0].chosen;
+    const steps = await collect({ temperature: 0, maxTokens: 10, eotId: first });
     expect(steps.length).toBe(1);
     expect(steps[0].stop).toBe('eot');
   });
@@ -89,7 +100,9 @@ describe('generate', () => {
     expect(await code([], {})).toBe('empty_prompt');
     expect(await code(new Array(model.config.n_positions + 1).fill(1), {})).toBe('context_overflow');
     expect(await code(prompt, { maxTokens: 0 })).toBe('bad_max_tokens');
-    expect(await code(prompt, { temperature: 0 })).toBe('bad_temperature');
+    expect(await code(prompt, { temperature: -1 })).toBe('bad_temperature');
+    expect(await code(prompt, { temperature: NaN })).toBe('bad_temperature');
+    expect(await code(prompt, { temperature: 0 })).toBe('none');
     expect(await code(prompt, { topN: 0 })).toBe('bad_top_n');
     expect(await code(prompt, { seed: 1.5 })).toBe('bad_seed');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distribution, MIN_TEMPERATURE, Rng, sample, softmaxWithTemperature } from '../../engine/sampling';
+import { distribution, logSumExp, MIN_TEMPERATURE, Rng, sample, softmaxWithTemperature } from '../../engine/sampling';
 import { EngineError } from '../../engine/errors';
 
 // the worked example of the curriculum: logits 4.2, 2.8, 2.3, 1.9, 0.8, 1.2
@@ -10,6 +10,22 @@ describe('temperature', () => {
     const p = softmaxWithTemperature(logits, 1);
     expect(p[0]).toBeCloseTo(0.63, 2);
     expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('T = 0 is exactly greedy: the argmax, with probability 1', () => {
+    const d = distribution(logits, { temperature: 0 });
+    expect(d.probs[0]).toBe(1);
+    expect([...d.kept]).toEqual([0]);
+    expect(d.keptMass).toBe(1);
+    expect(d.probs.every((p, i) => i === 0 || p === 0)).toBe(true);
+    // whatever position the maximum holds
+    const shuffled = Float32Array.from([0.3, -2, 7.5, 7.25, 1]);
+    expect([...distribution(shuffled, { temperature: 0 }).kept]).toEqual([2]);
+    expect(softmaxWithTemperature(shuffled, 0)[2]).toBe(1);
+  });
+
+  it('T = 0 with top-k and top-p still keeps only the argmax', () => {
+    expect([...distribution(logits, { temperature: 0, topK: 3, topP: 0.5 }).kept]).toEqual([0]);
   });
 
   it('T -> 0 is exactly greedy', () => {
@@ -37,6 +53,10 @@ describe('temperature', () => {
 
   it('ties for the max under greedy go to the lowest id', () => {
     expect(distribution(Float32Array.from([1, 3, 3]), { temperature: 1e-9 }).kept[0]).toBe(1);
+    for (const tied of [[1, 3, 3], [5, 0, 5, 5], [-1, -1]]) {
+      const d = distribution(Float32Array.from(tied), { temperature: 0 });
+      expect([...d.kept], String(tied)).toEqual([tied.indexOf(Math.max(...tied))]);
+    }
   });
 
   it('NaN or infinite logits are an error, not a NaN distribution', () => {
@@ -44,6 +64,25 @@ describe('temperature', () => {
       expect(() => distribution(Float32Array.from([1, bad]), { temperature: 1 }), String(bad)).toThrow(EngineError);
     }
     expect(() => distribution(new Float32Array(0), { temperature: 1 })).toThrow(EngineError);
+  });
+});
+
+describe('logSumExp', () => {
+  it('is the log of the sum of e^(z/T), and e^(z_i/T - logSumExp) is softmax', () => {
+    for (const T of [0.5, 1, 1.7]) {
+      const direct = Math.log([...logits].reduce((s, z) => s + Math.exp(z / T), 0));
+      expect(logSumExp(logits, T)).toBeCloseTo(direct, 12);
+      const p = softmaxWithTemperature(logits, T);
+      for (let i = 0; i < 6; i++) expect(Math.exp(logits[i] / T - logSumExp(logits, T))).toBeCloseTo(p[i], 12);
+    }
+  });
+  it('stays finite where the sum itself would overflow', () => {
+    const v = logSumExp(Float32Array.from([20, 19]), 0.01);
+    expect(Number.isFinite(v)).toBe(true);
+    expect(v).toBeCloseTo(2000, 6);
+  });
+  it('refuses T = 0 (the sum of e^(z/0) is no number), negative and NaN', () => {
+    for (const T of [0, -1, NaN]) expect(() => logSumExp(logits, T), String(T)).toThrow(EngineError);
   });
 });
 
@@ -89,8 +128,15 @@ describe('bad sampling options', () => {
     }
     return 'none';
   };
-  it('temperature 0, negative, NaN, Infinity', () => {
-    for (const t of [0, -1, NaN, Infinity]) expect(code({ temperature: t })).toBe('bad_temperature');
+  it('temperature negative, NaN, Infinity, missing or not a number', () => {
+    for (const t of [-1, -1e-12, -Infinity, NaN, Infinity, undefined, '0.5']) expect(code({ temperature: t }), String(t)).toBe('bad_temperature');
+  });
+  it('temperature 0 is accepted (greedy)', () => {
+    expect(code({ temperature: 0 })).toBe('none');
+  });
+  it('the refusal says what was wrong in words: NaN is "no number"', () => {
+    expect(() => distribution(logits, { temperature: NaN })).toThrow('at least 0 (0 is greedy), got no number');
+    expect(() => distribution(logits, { temperature: -0.5 })).toThrow('got -0.5');
   });
   it('top-k < 1 or fractional', () => {
     for (const k of [0, -3, 1.5]) expect(code({ temperature: 1, topK: k })).toBe('bad_top_k');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generationSettings, greedyTemperature, temperatureLabel } from '../../../src/lib/engine/sampling-controls';
-import { checkSampling, MIN_TEMPERATURE } from '../../../engine/sampling';
+import { generationSettings, temperatureLabel } from '../../../src/lib/engine/sampling-controls';
+import { checkSampling, distribution } from '../../../engine/sampling';
 
 const controls = { temperature: 0.8, topK: 5, topP: 0.9, seed: 3, maxTokens: 10 };
 
@@ -8,11 +8,11 @@ describe('generationSettings', () => {
   it('passes the reader’s numbers through unchanged', () => {
     expect(generationSettings(controls, 8)).toEqual({ ...controls, topN: 8 });
   });
-  it('sends a temperature of 0 as a greedy one the engine accepts', () => {
+  it('sends a temperature of 0 as 0, which the engine takes as greedy', () => {
     const s = generationSettings({ ...controls, temperature: 0 }, 8);
-    expect(s.temperature).toBe(greedyTemperature);
-    expect(s.temperature).toBeLessThan(MIN_TEMPERATURE);
+    expect(s.temperature).toBe(0);
     expect(() => checkSampling(s)).not.toThrow();
+    expect([...distribution(Float32Array.from([0.5, 2, 1]), s).kept]).toEqual([1]);
   });
   it('an empty top-k box means no top-k', () => {
     expect(generationSettings({ ...controls, topK: null }, 8).topK).toBeUndefined();
