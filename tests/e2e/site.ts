@@ -73,7 +73,9 @@ export async function waitForFigures(page: Page): Promise<void> {
   for (let i = 0; i < count; i++) {
     const figure = figures.nth(i);
     await figure.scrollIntoViewIfNeeded();
-    await expect(figure.locator('[data-rank="0"], [data-ready], [data-testid="engine-error"]').first()).toBeVisible();
+    // a figure built on Figure.svelte carries data-ready on its own root
+    const inside = figure.locator('[data-rank="0"], [data-ready], [data-testid="engine-error"]');
+    await expect(inside.or(figure.and(page.locator('[data-ready]'))).first()).toBeVisible();
   }
   await page.evaluate(() => window.scrollTo(0, 0));
   // let bars finish growing and fonts arrive, so a screenshot shows the final picture
