@@ -36,6 +36,10 @@ async function typeText(fig: Locator, text: string, expected: Traced) {
   await expect(chips.last()).toHaveAttribute('data-id', String(expected.ids.at(-1)!));
 }
 
+// three figures each trace every layer of the text, and the CLI runs beside them: a busy machine
+// needs more than the default minute
+test.describe.configure({ timeout: 150_000 });
+
 const values = (loc: Locator) => loc.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
 
 test('the inspector’s weights for a clicked token equal the engine’s, as data and as the rounded text', async ({ page }) => {
