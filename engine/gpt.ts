@@ -21,7 +21,7 @@ export interface KVCache {
 }
 
 export const layerTraceKeys = [
-  'ln1', 'q', 'k', 'v', 'attn.scores', 'attn.masked', 'attn.weights', 'attn.out', 'res1',
+  'ln1', 'q', 'k', 'v', 'attn.scores', 'attn.masked', 'attn.weights', 'attn.heads', 'attn.out', 'res1',
   'ln2', 'mlp.pre', 'mlp.act', 'mlp.out', 'res2'
 ] as const;
 export const modelTraceKeys = ['tok_emb', 'pos_emb', 'x0', 'ln_f', 'logits'] as const;
@@ -158,6 +158,8 @@ export function forward(model: Weights, ids: readonly number[], opts: ForwardOpt
     keep('attn.scores', [nh, T, Tk], scores, l);
     keep('attn.masked', [nh, T, Tk], masked, l);
     keep('attn.weights', [nh, T, Tk], weights, l);
+    // each head's blend of values, side by side: what c_proj then mixes into attn.out
+    keep('attn.heads', [T, C], attY, l);
     matmulForward(proj, attY, w('attn.c_proj.weight'), w('attn.c_proj.bias'), T, C, C);
     keep('attn.out', [T, C], proj, l);
     const res1 = new Float32Array(T * C);

@@ -36,7 +36,8 @@ describe('forward', () => {
     expect(trace.layers.length).toBe(L);
     const shapes: Record<string, number[]> = {
       ln1: [T, C], q: [nh, T, hs], k: [nh, T, hs], v: [nh, T, hs], 'attn.scores': [nh, T, T],
-      'attn.masked': [nh, T, T], 'attn.weights': [nh, T, T], 'attn.out': [T, C], res1: [T, C],
+      'attn.masked': [nh, T, T], 'attn.weights': [nh, T, T], 'attn.heads': [T, C], 'attn.out': [T, C],
+      res1: [T, C],
       ln2: [T, C], 'mlp.pre': [T, 4 * C], 'mlp.act': [T, 4 * C], 'mlp.out': [T, C], res2: [T, C]
     };
     for (const layer of trace.layers) for (const k of layerTraceKeys) expect(layer[k]!.shape, k).toEqual(shapes[k]);

@@ -193,6 +193,7 @@ export class GpuForward {
       keep('attn.scores', l, [nh, T, Tk], this.scores);
       keep('attn.masked', l, [nh, T, Tk], this.masked);
       keep('attn.weights', l, [nh, T, Tk], this.weights);
+      keep('attn.heads', l, [T, C], this.attY);
       linear(lw.cProj, gl.cProj, T);
       keep('attn.out', l, [T, C], this.proj);
       elementwise(k.residual, g.addProjection, [T * C], T * C);
