@@ -2,7 +2,7 @@
 // weights on its device; a Cache holds the keys and values of the tokens fed so far. The engine
 // prefers WebGPU, falls back to the CPU when no adapter or device comes up, and moves to the CPU
 // mid-session when the GPU is lost, recomputing the cache from the tokens it had seen.
-import type { Trace, TraceKey, Weights } from './gpt';
+import type { Ablation, Trace, TraceKey, Weights } from './gpt';
 import { EngineError } from './errors';
 import { createFastCpuRunner } from './backends/cpu';
 
@@ -16,6 +16,7 @@ export interface RunOptions {
   cache?: Cache; // continue from this cache (extended in place); default a fresh one
   trace?: readonly TraceKey[] | true;
   lastOnly?: boolean; // logits of the last position only
+  ablate?: readonly Ablation[]; // heads switched off (see gpt.ts); the CPU backend only
 }
 
 export interface RunResult {

@@ -48,6 +48,29 @@ export interface ForwardOptions {
   cache?: KVCache; // continue from this cache (it is extended in place); default: a fresh one
   trace?: readonly TraceKey[] | true; // which intermediates to keep; default none
   lastOnly?: boolean; // compute logits for the last position only (generation needs no more)
+  ablate?: readonly Ablation[]; // heads (or whole attention sublayers) switched off; default none
+}
+
+// Switching a head off, to see what it contributes: its slice of the attention output (columns
+// h*hs..(h+1)*hs of the heads side by side, before c_proj) is zeroed, so c_proj never sees it.
+// head 'all' removes the layer's whole attention branch, c_proj's bias included: x = x + 0.
+// A cache filled by an ablated pass holds the ablated keys and values of later layers, so a caller
+// continuing it passes the same ablation again.
+export interface Ablation {
+  layer: number;
+  head: number | 'all';
+}
+
+export function checkAblations(config: GPTConfig, ablate: readonly Ablation[]): void {
+  for (const a of ablate) {
+    const { layer, head } = a ?? ({} as Ablation);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= config.n_layer) {
+      throw new EngineError('bad_ablation', `Layer ${String(layer)} does not exist: this model has layers 0 to ${config.n_layer - 1}.`);
+    }
+    if (head !== 'all' && (!Number.isInteger(head) || head < 0 || head >= config.n_head)) {
+      throw new EngineError('bad_ablation', `Head ${String(head)} does not exist: each layer has heads 0 to ${config.n_head - 1} (or 'all').`);
+    }
+  }
 }
 
 export interface ForwardResult {
@@ -88,6 +111,8 @@ export function forward(model: Weights, ids: readonly number[], opts: ForwardOpt
   const cache = opts.cache ?? createCache(config);
   const Tc = cache.length;
   checkTokens(config, ids, Tc);
+  const ablate = opts.ablate ?? [];
+  checkAblations(config, ablate);
   const want = (key: TraceKey) => opts.trace === true || (opts.trace?.includes(key) ?? false);
 
   const T = ids.length;
@@ -160,7 +185,13 @@ export function forward(model: Weights, ids: readonly number[], opts: ForwardOpt
     keep('attn.weights', [nh, T, Tk], weights, l);
     // each head's blend of values, side by side: what c_proj then mixes into attn.out
     keep('attn.heads', [T, C], attY, l);
+    const off = ablate.filter((a) => a.layer === l);
+    for (const { head } of off) {
+      if (head === 'all') continue;
+      for (let t = 0; t < T; t++) attY.fill(0, t * C + head * hs, t * C + (head + 1) * hs);
+    }
     matmulForward(proj, attY, w('attn.c_proj.weight'), w('attn.c_proj.bias'), T, C, C);
+    if (off.some((a) => a.head === 'all')) proj.fill(0);
     keep('attn.out', [T, C], proj, l);
     const res1 = new Float32Array(T * C);
     residualForward(res1, x, proj, T * C);

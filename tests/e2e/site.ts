@@ -21,13 +21,15 @@ export const modelConfig = JSON.parse(readFileSync(`${modelDir}/config.json`, 'u
 export interface TraceOutput {
   ids: number[];
   pieces: string[];
+  layers: { heads: { weights: number[][] }[] }[]; // weights[i][j]: how much token i attends to token j
   top: { id: number; text: string; p: number }[];
 }
 
 // The engine's answer for a prompt, from the command line: the same code the page runs in its
-// worker, run by Node.
-export function trace(prompt: string): TraceOutput {
-  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', modelDir, '--json'], {
+// worker, run by Node. `ablate` switches heads off for the pass ("2.3", "1.all"; see trace.ts).
+export function trace(prompt: string, ablate?: string): TraceOutput {
+  const extra = ablate === undefined ? [] : ['--ablate', ablate];
+  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', modelDir, ...extra, '--json'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe']
   });
@@ -66,7 +68,7 @@ export function generate(a: GenerateArgs): GenerateOutput {
 }
 
 // Wait until every live figure on the page has drawn its first result (or shown an error): a
-// figure marks its first result with data-rank="0" (a ranked list) or data-ready.
+// figure marks its first result with data-rank="0" (a ranked list) or data-ready (on itself or inside).
 export async function waitForFigures(page: Page): Promise<void> {
   const figures = page.locator('figure.widget');
   const count = await figures.count();

@@ -145,6 +145,17 @@ describe.each(backends)('the $name backend', (backend) => {
       expect(Math.max(...whole.logits.map((x, j) => Math.abs(x - last[j])))).toBeLessThan(parityTolerance * Math.max(...last.map(Math.abs)));
     });
 
+    it('switching a head off: the CPU ablates as the reference does; WebGPU refuses, without falling back', async () => {
+      const ids = randomIds(Math.min(S, 9), V, 3);
+      const ablate = [{ layer: 0, head: 1 }];
+      if (backend.name === 'cpu') {
+        expectParity(where, await runner.forward(ids, { trace: true, ablate }), forward(model, ids, { trace: true, ablate }));
+      } else {
+        await expect(runner.forward(ids, { ablate })).rejects.toMatchObject({ code: 'ablation_cpu_only' });
+        expect((await runner.forward(ids, { ablate: [] })).logits.length).toBe(ids.length * V); // an empty list is no ablation
+      }
+    });
+
     it('passes the parity scenario that the Chromium page runs (tests/e2e/webgpu.spec.ts)', async () => {
       const cases = await parityScenario(runner, model);
       expect(cases).toHaveLength(5);

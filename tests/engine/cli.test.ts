@@ -68,6 +68,27 @@ describe('npm run trace with sampling settings', () => {
   });
 });
 
+describe('npm run trace --ablate', () => {
+  it('switches the named heads off: its top tokens are the engine ablated the same way', async () => {
+    const out = json('trace', ['--prompt', prompt, '--ablate', '1.0,2.all']);
+    const ablate = [{ layer: 1, head: 0 }, { layer: 2, head: 'all' as const }];
+    expect(out.ablate).toEqual(ablate);
+    const runner = await createRunner(model, { backend: 'cpu' });
+    const ids = model.tokenizer.encode(prompt);
+    const d = distribution((await runner.forward(ids, { lastOnly: true, ablate })).logits, { temperature: 1 });
+    expect(out.top.map((t: { id: number }) => t.id)).toEqual(Array.from(d.kept.subarray(0, 10)));
+    expect(out.top.map((t: { p: number }) => t.p)).toEqual(Array.from(d.kept.subarray(0, 10), (id) => d.probs[id]));
+    const full = distribution((await runner.forward(ids, { lastOnly: true })).logits, { temperature: 1 });
+    expect(out.top[0].p).not.toBe(full.probs[full.kept[0]]);
+  });
+
+  it('a head that does not exist is one clear line', () => {
+    const r = tsx('trace', ['--prompt', prompt, '--ablate', `${model.config.n_layer}.0`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error \(bad_ablation\): Layer \d+ does not exist/);
+  });
+});
+
 describe('npm run generate', () => {
   it('--json follows the contract and is reproducible from the seed', () => {
     const args = ['--prompt', prompt, '--tokens', '6', '--temperature', '0.9', '--top-k', '40', '--top-p', '0.95', '--seed', '11'];

@@ -83,6 +83,11 @@ function runner(model: Weights, held: Gpu, gpuForward: GpuForward, weightBlocks:
 
   async function run(ids: readonly number[], opts: RunOptions): Promise<RunResult> {
     if (disposed) throw new EngineError('disposed', 'This WebGPU runner has been disposed.');
+    // Switching heads off is for figures that ask a question of one text, where the CPU is quick
+    // enough; the GPU kernels do not implement it, and must not silently run the full model.
+    if (opts.ablate && opts.ablate.length > 0) {
+      throw new EngineError('ablation_cpu_only', 'Switching heads off runs on the CPU backend only: use a CPU runner for it.');
+    }
     let cache = opts.cache;
     if (cache === undefined) {
       cache = scratch ??= createCache();

@@ -18,6 +18,7 @@ import { readLayout, type FileLayout } from './parameter-file';
 import { createInspectApi } from './inspect';
 import { createTokensApi } from './tokens';
 import { createSamplingApi } from './sampling';
+import { createHeadsApi } from './heads';
 
 // The engine's state as the chapter-specific calls see it. Each figure family adds its calls in a
 // file of its own (inspect.ts: traces of the forward pass) that takes this context, and
@@ -241,6 +242,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
     ...createInspectApi(context),
     ...createTokensApi(context),
     ...createSamplingApi(context),
+    ...createHeadsApi(context),
 
     // Download a model's three files from baseUrl (a folder URL) and build it. It runs nowhere
     // until setBackend is called.
