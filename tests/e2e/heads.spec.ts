@@ -2,14 +2,14 @@
 // equals `npm run trace` for its layer and head, the heads named on the page are the ones this test
 // finds in the trace itself, and the ablation's bars are the CLI's with and without the same head.
 // The page runs ?backend=cpu so it does the same float32 arithmetic as the command line. The page
-// is the temporary draft chapter (content/90-heads-draft.md) until chapter 4 holds the figures.
+// is chapter 4, which holds the figures.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { modelConfig, trace, type TraceOutput } from './site';
 import { reportLongTasks, resetLongTasks, watchLongTasks } from './long-tasks';
 
 const L = modelConfig.n_layer as number;
 const NH = modelConfig.n_head as number;
-const path = '/heads-draft?backend=cpu';
+const path = '/attention?backend=cpu';
 
 // each test runs the CLI a few times and the page's figures on a small shared machine
 test.describe.configure({ timeout: 180_000 });
