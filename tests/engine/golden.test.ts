@@ -3,7 +3,7 @@
 // forward pass, the sampler or the tokenizer that alters what the site shows breaks it.
 //
 // The expected ids were produced once by running this engine (generate() on the CPU backend,
-// greedy, as below) on static/models/brown-tiny as committed, and pasted here. If the model is
+// greedy, as below) on static/models/brown-4k as committed, and pasted here. If the model is
 // retrained on purpose, regenerate them the same way and update the model card's samples with it.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,34 +11,34 @@ import { createRunner } from '../../engine/backend';
 import { loadModelDir, modelsDir } from '../../engine/cli/common';
 import { generate } from '../../engine/generate';
 
-const model = loadModelDir(join(modelsDir, 'brown-tiny'));
+const model = loadModelDir(join(modelsDir, 'brown-4k'));
 
 const golden = [
   {
-    name: 'stops at <|endoftext|> after 6 tokens',
+    name: 'stops at <|endoftext|> after 15 tokens',
     prompt: 'She looked at him and',
-    ids: [260, 271, 305, 309, 46, 1023],
-    text: ' the broad.<|endoftext|>',
+    ids: [513, 328, 377, 258, 865, 530, 569, 513, 1261, 503, 258, 865, 530, 46, 4095],
+    text: " she was not a little more than she'd been a little more.<|endoftext|>",
     stop: 'eot'
   },
   {
     name: 'runs the full 40 tokens into a greedy loop',
     prompt: 'The President of the United States',
     ids: [
-      44, 260, 353, 905, 418, 378, 115, 275, 260, 353, 905, 418, 378, 115, 275, 260, 353, 905, 686, 294,
-      44, 260, 353, 905, 418, 378, 115, 44, 260, 353, 905, 418, 378, 275, 260, 353, 905, 418, 378, 115
+      44, 260, 1212, 1231, 275, 260, 1212, 1231, 275, 260, 1212, 1231, 275, 260, 1212, 1231, 44, 289, 260, 1212,
+      1231, 275, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 275
     ],
-    text: ', the Communists of the Communists of the Commission, the Communists, the Communist of the Communists',
+    text: ', the United States of the United States of the United States of the United States, and the United States of the United States of America, and the United States of America, and the United States of',
     stop: 'max_tokens'
   }
 ];
 
-describe('golden: brown-tiny greedy continuations', () => {
+describe('golden: brown-4k greedy continuations', () => {
   it.each(golden)('"$prompt": $name', async ({ prompt, ids, text, stop }) => {
     const runner = await createRunner(model, { backend: 'cpu' });
     const out: number[] = [];
     let last: string | undefined;
-    for await (const step of generate(runner, model.config, model.tokenizer.encode(prompt), { maxTokens: 40, temperature: 1e-4 })) {
+    for await (const step of generate(runner, model.config, model.tokenizer.encode(prompt), { maxTokens: 40, temperature: 0 })) {
       out.push(step.chosen);
       last = step.stop;
     }
