@@ -23,8 +23,9 @@ function figuresIn(slug: string): number {
 const widths = [1280, 375];
 
 // Text boxes inside figures whose content is wider than the box: text cut off (overflow hidden),
-// or spilling out of its box over its neighbours. Inline boxes have no width of their own, and a
-// box that scrolls on purpose (overflow-x auto or scroll) shows its overflow by scrolling.
+// or spilling out of its box over its neighbours. Inline boxes have no width of their own, a box
+// that scrolls on purpose (overflow-x auto or scroll) shows its overflow by scrolling, and a 1px
+// box is screen-reader text, hidden on purpose.
 async function clippedText(page: Page): Promise<string[]> {
   return page.locator('figure.widget').evaluateAll((figures) => {
     const out: string[] = [];
@@ -35,6 +36,7 @@ async function clippedText(page: Page): Promise<string[]> {
         const style = getComputedStyle(el);
         if (style.display === 'inline' || style.overflowX === 'auto' || style.overflowX === 'scroll') continue;
         if (el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement) continue;
+        if (el.getBoundingClientRect().width <= 1) continue; // text for screen readers only, hidden on purpose
         if (el.scrollWidth > el.clientWidth + 1) {
           out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent!.trim().slice(0, 40)}": ${el.scrollWidth}px of text in ${el.clientWidth}px`);
         }
