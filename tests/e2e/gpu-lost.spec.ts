@@ -7,7 +7,7 @@ import { expect, test, type Worker } from '@playwright/test';
 import { trace } from './site';
 
 test('a GPU lost mid-session: text and settings kept, a notice, and the CPU’s numbers', async ({ page }) => {
-  test.setTimeout(120_000); // SwiftShader runs the kernels on the CPU
+  test.setTimeout(180_000); // SwiftShader runs the kernels on the CPU
   // Before the engine asks for a device, wrap requestDevice in the worker to keep what it returns.
   const workers: Worker[] = [];
   page.on('worker', (w) => {
@@ -26,7 +26,7 @@ test('a GPU lost mid-session: text and settings kept, a notice, and the CPU’s 
   await page.goto('/the-loop?backend=webgpu');
   const input = page.getByLabel('Text so far');
   await input.scrollIntoViewIfNeeded();
-  await expect(page.locator('ol.bars li').first()).toBeVisible();
+  await expect(page.locator('ol.bars li').first()).toBeVisible({ timeout: 90_000 }); // SwiftShader compiles the kernels
   await page.getByTestId('engine-toggle').click();
   await expect(page.getByTestId('backend-now')).toHaveText(/^WebGPU/);
   await page.keyboard.press('Escape');
