@@ -39,7 +39,10 @@ export function loadModel(files: ModelFiles): Model {
   const byName = new Map<string, Tensor>();
   for (const [name, t] of tensors) {
     const n = name.replace(/^transformer\./, '');
-    if (!ignoredTensor.test(n)) byName.set(n, t);
+    if (ignoredTensor.test(n)) continue;
+    // transformer.wte.weight and wte.weight are one parameter: a file with both is ambiguous
+    if (byName.has(n)) throw new EngineError('bad_safetensors', `Corrupt parameter file: "${n}" appears twice (with and without the "transformer." prefix).`);
+    byName.set(n, t);
   }
   // GPT-2 ties its output head to wte; an export may still carry the head as lm_head.weight, which
   // we drop only when it is that same matrix (an untied head would give different logits)

@@ -10,6 +10,10 @@ export interface Tensor {
 
 const bytesPerElement: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
 
+// The reference reader refuses a header over 100 MB; a real one is a few kB per hundred tensors,
+// so a larger claim is a corrupt or hostile file, refused before anything is allocated for it.
+export const maxHeaderBytes = 100_000_000;
+
 function fail(message: string): never {
   throw new EngineError('bad_safetensors', `Corrupt parameter file: ${message}`);
 }
@@ -29,17 +33,27 @@ export function readSafetensorsHeader(bytes: Uint8Array): { headerBytes: number;
   if (!(bytes instanceof Uint8Array)) fail('expected bytes.');
   if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes is too short to hold a header.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
+  const claimed = view.getBigUint64(0, true); // as a BigInt: a length past 2^53 must not round
+  if (claimed > BigInt(maxHeaderBytes)) {
+    fail(`the header claims ${claimed.toLocaleString('en')} bytes, more than the ${maxHeaderBytes.toLocaleString('en')} a header may hold.`);
+  }
+  const headerLen = Number(claimed);
   if (headerLen < 2 || 8 + headerLen > bytes.byteLength) {
     fail(`the header claims ${headerLen} bytes but the file holds ${bytes.byteLength}.`);
   }
   let header: Record<string, unknown>;
+  let json: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    json = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    header = JSON.parse(json);
   } catch {
     fail('the header is not valid JSON.');
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('the header is not a JSON object.');
+  // JSON.parse keeps the last of two equal keys, so a file naming one tensor twice would load
+  // whichever came last without a word
+  const twice = duplicateKey(json);
+  if (twice !== null) fail(`the header names "${twice}" twice.`);
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
@@ -65,11 +79,43 @@ export function readSafetensorsHeader(bytes: Uint8Array): { headerBytes: number;
     }
     entries.push({ name, dtype: dtype as HeaderEntry['dtype'], shape, begin: dataStart + begin, end: dataStart + end });
   }
-  entries.sort((a, b) => a.begin - b.begin);
-  for (let i = 1; i < entries.length; i++) {
-    if (entries[i].begin < entries[i - 1].end) fail(`tensors "${entries[i - 1].name}" and "${entries[i].name}" overlap.`);
+  // The data section is the tensors back to back, as the reference writer lays them: a hole or
+  // bytes after the last tensor would be data that no tensor owns.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = dataStart;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e.begin < at) fail(`tensors "${entries[i - 1].name}" and "${e.name}" overlap.`);
+    if (e.begin > at) fail(`bytes ${at - dataStart}..${e.begin - dataStart} of the data belong to no tensor (a hole before "${e.name}").`);
+    at = e.end;
   }
+  if (at !== bytes.byteLength) fail(`the last ${bytes.byteLength - at} bytes of the file belong to no tensor.`);
   return { headerBytes: dataStart, entries, metadata };
+}
+
+// The first key that appears twice in one object of a JSON text (already known to be valid JSON),
+// or null. A walk over strings and brackets: enough, since JSON.parse has checked the grammar.
+function duplicateKey(json: string): string | null {
+  const stack: { keys: Set<string> | null; expectKey: boolean }[] = []; // keys is null in an array
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string; // "\u0061" and "a" are one key
+        if (top.keys.has(key)) return key;
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === '{') stack.push({ keys: new Set(), expectKey: true });
+    else if (c === '[') stack.push({ keys: null, expectKey: false });
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === ',' && stack[stack.length - 1]?.keys) stack[stack.length - 1].expectKey = true;
+  }
+  return null;
 }
 
 export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {

@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureModel } from './model.mjs';
 
-function step(title, command, args, env = {}) {
+// keepGoing: report the failure but go on, so the closing count is still printed
+function step(title, command, args, env = {}, { keepGoing = false } = {}) {
   console.log(`\n▶ ${title}`);
   const r = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) {
     console.error(`\n✖ ${title} failed (${r.error?.message ?? `exit code ${r.status}`})`);
-    process.exit(r.status || 1);
+    if (!keepGoing || !existsSync('test-results/playwright.json')) process.exit(r.status || 1);
   }
 }
 
@@ -44,12 +45,27 @@ rmSync('test-results/playwright.json', { force: true });
 step('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 step('build (vite build)', 'npx', ['vite', 'build']);
 const browser = await findChromium();
-step(`browser tests (playwright, ${browser.label})`, 'npx', ['playwright', 'test'], browser.env);
-// one closing line over both runners, in the plain "N passed, N failed" form CI reads
+step(`browser tests (playwright, ${browser.label})`, 'npx', ['playwright', 'test'], browser.env, { keepGoing: true });
+// one closing line over both runners, in the plain "N passed, N failed" form CI reads. A browser
+// test that passed only on a retry (`--retries` given by hand; the config sets none) is flaky: it is
+// counted as failed, not passed, and named on its own line, so a retry never hides a bug.
 const unit = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
-const e2e = JSON.parse(readFileSync('test-results/playwright.json', 'utf8')).stats;
-const passed = unit.numPassedTests + e2e.expected + e2e.flaky;
-const failed = unit.numFailedTests + e2e.unexpected;
+const report = JSON.parse(readFileSync('test-results/playwright.json', 'utf8'));
+const e2e = report.stats;
+const flakyNames = [];
+(function walk(suite) {
+  for (const spec of suite.specs ?? []) {
+    for (const t of spec.tests ?? []) if (t.status === 'flaky') flakyNames.push(spec.title);
+  }
+  for (const s of suite.suites ?? []) walk(s);
+})({ suites: report.suites });
+const passed = unit.numPassedTests + e2e.expected;
+const failed = unit.numFailedTests + e2e.unexpected + e2e.flaky;
 const skipped = unit.numPendingTests + unit.numTodoTests + e2e.skipped;
-console.log(`\n✔ all tests passed (${unit.numPassedTests} unit, ${e2e.expected + e2e.flaky} in the browser)`);
+if (e2e.flaky > 0) {
+  console.error(`\n✖ ${e2e.flaky} flaky (passed only on a retry, counted as failed): ${flakyNames.join('; ')}`);
+} else if (failed === 0) {
+  console.log(`\n✔ all tests passed (${unit.numPassedTests} unit, ${e2e.expected} in the browser), none flaky`);
+}
 console.log(`Tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+if (failed > 0) process.exit(1);

@@ -2,15 +2,26 @@
 // run as WebAssembly SIMD kernels with the weights copied once into WASM memory; where WebAssembly
 // SIMD is missing, or with { simd: false }, it runs the plain-loop reference kernels.
 import type { Cache, Runner } from '../backend';
+import { EngineError } from '../errors';
 import { createCache, forward, type KVCache, type MatmulKernels, type Params, type Weights } from '../gpt';
 import { loadWasmKernels } from '../wasm/index';
 
 export function createCpuRunner(model: Weights, kernels?: MatmulKernels, device = 'CPU (JavaScript, single thread)'): Runner {
+  // A cache holds one model's keys and values: another model's, even of the same shape, would give
+  // numbers that look right and are not, so only this runner's own caches are taken.
+  const own = new WeakSet<Cache>();
   return {
     backend: 'cpu',
     device,
-    createCache: (): Cache => createCache(model.config),
+    createCache(): Cache {
+      const cache = createCache(model.config);
+      own.add(cache);
+      return cache;
+    },
     async forward(ids, opts = {}) {
+      if (opts.cache !== undefined && !own.has(opts.cache)) {
+        throw new EngineError('bad_cache', 'This cache belongs to another runner: make caches with the runner that uses them.');
+      }
       const { logits, trace } = forward(model, ids, { ...opts, kernels, cache: opts.cache as KVCache | undefined });
       return { logits, trace };
     },

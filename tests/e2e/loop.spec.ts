@@ -2,6 +2,7 @@
 // The site is opened with ?backend=cpu, so the page runs the same float32 arithmetic as the
 // command line (a GPU, even a software one, sums in another order).
 import { expect, test, type Page } from '@playwright/test';
+import { percent, visibleToken } from '../../src/lib/format';
 import { modelConfig, trace } from './site';
 
 const prompt = 'The little dog ran to the';
@@ -47,6 +48,18 @@ test('the next-token distribution on screen equals the engine’s, for a typed p
   expect(Math.abs(onScreen - expected.top[0].p)).toBeLessThan(0.005 * expected.top[0].p);
   // and the prompt's tokens are the ones the engine made
   await expect(page.locator('.tokens .chip')).toHaveCount(expected.ids.length);
+
+  // What a person reads, row by row: the token's label and the percentage column, each written
+  // from the command line's answer by the site's own formatting; and the prompt's chips, with the
+  // token id each carries, so a wrong label, a wrong rounding or a token lost on the way to the
+  // worker fails here even when the data-* attributes are right.
+  const labels = await rows.locator('.tok').allInnerTexts();
+  const percents = await rows.locator('.pct').allInnerTexts();
+  expect(labels).toEqual(expected.top.slice(0, 10).map((t) => visibleToken(t.text)));
+  expect(percents).toEqual(expected.top.slice(0, 10).map((t) => percent(t.p)));
+  const chips = page.locator('figure.widget').first().locator('.tokens .chip');
+  expect(await chips.allInnerTexts()).toEqual(expected.pieces.map(visibleToken));
+  expect(await chips.evaluateAll((els) => els.map((e) => Number(e.getAttribute('title')?.replace('token id ', ''))))).toEqual(expected.ids);
 });
 
 test('an empty prompt shows the engine’s message and keeps the figure usable', async ({ page }) => {
@@ -107,8 +120,9 @@ test('the figure labels a model with random weights, and only such a model', asy
 
   // the same files, with config.json marked as a random initialisation
   await page.route('**/config.json', async (route) => {
+    // a new body, so not the old response's headers: its content-length is the old file's
     const response = await route.fetch();
-    await route.fulfill({ response, json: { ...(await response.json()), explorable_random_init: true } });
+    await route.fulfill({ json: { ...(await response.json()), explorable_random_init: true } });
   });
   await openTheLoop(page);
   await page.getByLabel('Text so far').scrollIntoViewIfNeeded();

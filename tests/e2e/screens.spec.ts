@@ -1,10 +1,50 @@
 // Screenshots of every page, wide and narrow, light and dark, for a person to look at:
-// test-results/screens/<page>-<width>-<scheme>.png, and each figure alone as ...-figure<n>.png. The only assertion is that nothing on the page
-// is wider than the screen.
-import { expect, test } from '@playwright/test';
+// test-results/screens/<page>-<width>-<scheme>.png, and each figure alone as ...-figure<n>.png.
+// Each screenshot is also checked for what breaks a page without breaking its layout: every
+// figure shows engine numbers (waitForFigures fails on an engine error), the percentages and
+// probabilities on screen are numbers, nothing is wider than the screen, no text inside a figure
+// is clipped by its box, and axe finds no colour-contrast problem in that theme. Images are not
+// compared with a baseline: fonts and anti-aliasing differ between machines.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { pages, waitForFigures } from './site';
 
+// How many widgets a chapter's markdown places (<Name ...> for each widget it imports); 0 for a page
+// that is not a chapter.
+function figuresIn(slug: string): number {
+  const file = readdirSync('content').find((f) => f.replace(/^\d+-/, '') === `${slug}.md`);
+  if (!file) return 0;
+  const md = readFileSync(`content/${file}`, 'utf8');
+  const widgets = [...md.matchAll(/import (\w+) from '\$lib\/widgets\//g)].map((m) => m[1]);
+  return widgets.reduce((n, w) => n + (md.match(new RegExp(`<${w}[\\s/>]`, 'g'))?.length ?? 0), 0);
+}
+
 const widths = [1280, 375];
+
+// Text boxes inside figures whose content is wider than the box: text cut off (overflow hidden),
+// or spilling out of its box over its neighbours. Inline boxes have no width of their own, a box
+// that scrolls on purpose (overflow-x auto or scroll) shows its overflow by scrolling, and a 1px
+// box is screen-reader text, hidden on purpose.
+async function clippedText(page: Page): Promise<string[]> {
+  return page.locator('figure.widget').evaluateAll((figures) => {
+    const out: string[] = [];
+    for (const figure of figures) {
+      for (const el of figure.querySelectorAll<HTMLElement>('*')) {
+        const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== '');
+        if (!ownText || el.getClientRects().length === 0) continue;
+        const style = getComputedStyle(el);
+        if (style.display === 'inline' || style.overflowX === 'auto' || style.overflowX === 'scroll') continue;
+        if (el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement) continue;
+        if (el.getBoundingClientRect().width <= 1) continue; // text for screen readers only, hidden on purpose
+        if (el.scrollWidth > el.clientWidth + 1) {
+          out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent!.trim().slice(0, 40)}": ${el.scrollWidth}px of text in ${el.clientWidth}px`);
+        }
+      }
+    }
+    return out;
+  });
+}
 
 for (const { name, path } of pages) {
   for (const width of widths) {
@@ -14,8 +54,14 @@ for (const { name, path } of pages) {
         await page.emulateMedia({ colorScheme });
         await page.goto(path);
         await waitForFigures(page);
+        // as many figures as the chapter's source places, and each percentage on them a number
+        await expect(page.locator('figure.widget')).toHaveCount(figuresIn(name));
+        for (const pct of await page.locator('figure.widget .pct').allInnerTexts()) expect(pct).toMatch(/^(\d+(\.\d+)?%|0%)$/);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow, 'horizontal overflow in px').toBeLessThanOrEqual(0);
+        expect(await clippedText(page), 'clipped text in a figure').toEqual([]);
+        const { violations } = await new AxeBuilder({ page }).withRules(['color-contrast']).analyze();
+        expect(violations.flatMap((v) => v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`)), `contrast (${colorScheme})`).toEqual([]);
         const file = `test-results/screens/${name}-${width}-${colorScheme}`;
         await page.screenshot({ path: `${file}.png`, fullPage: true });
         // each figure on its own too, at full resolution, where the details are

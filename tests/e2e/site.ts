@@ -67,19 +67,53 @@ export function generate(a: GenerateArgs): GenerateOutput {
   return JSON.parse(line) as GenerateOutput;
 }
 
-// Wait until every live figure on the page has drawn its first result (or shown an error): a
-// figure marks its first result with data-rank="0" (a ranked list) or data-ready (on itself or inside).
+// The ready rule. A page is ready when every figure on it (every figure.widget) shows numbers the
+// engine computed, and none shows an engine error. A figure marks its first engine result with
+// data-rank="0" (the top row of a ranked list of probabilities) or data-ready (set only on markup
+// rendered from an engine answer: the parameter file's totals, a started generation's token ids;
+// the shared Figure frame sets it on the figure itself once the figure shows engine numbers);
+// the loading and idle texts carry neither. An engine error (data-testid="engine-error") fails
+// the wait with its message, so a screenshot or an axe check never passes on a page whose model
+// did not load. Tests that expect the error use waitForEngineError instead.
 export async function waitForFigures(page: Page): Promise<void> {
   const figures = page.locator('figure.widget');
-  const count = await figures.count();
+  const count = await figures.count(); // a page without figures is ready as it is
   for (let i = 0; i < count; i++) {
     const figure = figures.nth(i);
     await figure.scrollIntoViewIfNeeded();
-    // (the Figure frame puts data-ready on the figure itself, hence :scope)
-    await expect(figure.locator(':scope[data-ready], [data-rank="0"], [data-ready], [data-testid="engine-error"]').first()).toBeVisible();
+    const ready = figure.locator(':scope[data-ready], [data-rank="0"], [data-ready]').first();
+    const error = figure.getByTestId('engine-error');
+    await expect(ready.or(error).first()).toBeVisible();
+    if (await error.isVisible()) throw new Error(`figure ${i + 1} shows an engine error instead of numbers: ${await error.innerText()}`);
+    await expect(ready, `figure ${i + 1} shows engine numbers`).toBeVisible();
   }
+  await expect(page.getByTestId('engine-error'), 'no engine error anywhere on the page').toHaveCount(0);
+  await settle(page);
+}
+
+// For the tests that expect the model to fail: every figure shows the engine's error (and its Try
+// again button) instead of numbers. Returns each figure's error text.
+export async function waitForEngineError(page: Page): Promise<string[]> {
+  const figures = page.locator('figure.widget');
+  const count = await figures.count();
+  expect(count, 'figures on the page').toBeGreaterThan(0);
+  const texts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const figure = figures.nth(i);
+    await figure.scrollIntoViewIfNeeded();
+    const error = figure.getByTestId('engine-error');
+    await expect(error, `figure ${i + 1} shows the engine error`).toBeVisible();
+    await expect(error.getByRole('button', { name: 'Try again' })).toBeVisible();
+    await expect(figure.locator(':scope[data-ready], [data-rank="0"], [data-ready]'), `figure ${i + 1} shows no numbers`).toHaveCount(0);
+    texts.push(await error.innerText());
+  }
+  await settle(page);
+  return texts;
+}
+
+// back to the top, bars finished growing and fonts arrived, so a screenshot shows the final picture
+async function settle(page: Page): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
-  // let bars finish growing and fonts arrive, so a screenshot shows the final picture
   await page.waitForFunction(() => document.getAnimations().length === 0);
   await page.evaluate(() => document.fonts.ready);
 }

@@ -75,4 +75,61 @@ describe('model files', () => {
   it('rejects a corrupt tokenizer', () => expect(code(() => load({ tokenizer: '{"type":"byte-bpe"' }))).toBe('bad_tokenizer'));
   it('rejects a tokenizer larger than the model vocabulary', () =>
     expect(code(() => load({ config: { ...JSON.parse(files['config.json']), vocab_size: 100, eos_token_id: 99 } }))).toBe('bad_model'));
+
+  it('rejects a tensor under two names (transformer.wte.weight and wte.weight): which one would run?', () => {
+    const both = edit((t) => {
+      const wte = t.get('wte.weight')!;
+      t.set('transformer.wte.weight', { shape: wte.shape, data: wte.data.map((v) => -v) });
+    });
+    expect(() => load({ safetensors: both })).toThrow(/"wte\.weight" appears twice/);
+    expect(code(() => load({ safetensors: both }))).toBe('bad_safetensors');
+  });
+
+  // Real checkpoints ship F16 and BF16; their NaN and Infinity patterns must be caught as the F32
+  // ones are, after decoding. Each file is the model with ln_f.bias rewritten in that dtype.
+  describe('rejects NaN and Infinity stored as F16 or BF16', () => {
+    const patterns = { F16: { NaN: 0x7e00, Infinity: 0x7c00, '-Infinity': 0xfc00 }, BF16: { NaN: 0x7fc0, Infinity: 0x7f80, '-Infinity': 0xff80 } };
+    function withHalf(dtype: 'F16' | 'BF16', bad: number): Uint8Array {
+      const { tensors } = parseSafetensors(files['model.safetensors']);
+      const header: Record<string, unknown> = {};
+      const parts: Uint8Array[] = [];
+      let offset = 0;
+      for (const [name, t] of tensors) {
+        let bytes: Uint8Array;
+        if (name === 'ln_f.bias') {
+          const half = new Uint16Array(t.data.length); // zeros are 0x0000 in both formats
+          half[3] = bad;
+          bytes = new Uint8Array(half.buffer);
+          header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+        } else {
+          bytes = new Uint8Array(Float32Array.from(t.data).buffer);
+          header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+        }
+        parts.push(bytes);
+        offset += bytes.length;
+      }
+      const head = new TextEncoder().encode(JSON.stringify(header));
+      const out = new Uint8Array(8 + head.length + offset);
+      new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+      out.set(head, 8);
+      let p = 8 + head.length;
+      for (const b of parts) {
+        out.set(b, p);
+        p += b.length;
+      }
+      return out;
+    }
+    for (const dtype of ['F16', 'BF16'] as const) {
+      for (const [what, bits] of Object.entries(patterns[dtype])) {
+        it(`${what} in ${dtype}`, () => {
+          const file = withHalf(dtype, bits);
+          // the pattern decodes to what it claims, so the refusal below is about that value
+          expect(String(parseSafetensors(file).tensors.get('ln_f.bias')!.data[3])).toBe(what);
+          expect(() => load({ safetensors: file })).toThrow(/"ln_f\.bias" holds a NaN or infinite value/);
+          expect(code(() => load({ safetensors: file }))).toBe('bad_safetensors');
+        });
+      }
+      it(`the same ${dtype} file with a finite value (1.0) loads`, () => expect(load({ safetensors: withHalf(dtype, dtype === 'F16' ? 0x3c00 : 0x3f80) }).params['ln_f.bias'][3]).toBe(1));
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, serializeSafetensors } from '../../engine/safetensors';
+import { EngineError } from '../../engine/errors';
+import { maxHeaderBytes, parseSafetensors, serializeSafetensors } from '../../engine/safetensors';
 import { errorCode as code } from './helpers';
 
 const tensors = new Map([
@@ -9,8 +10,9 @@ const tensors = new Map([
 ]);
 
 // a safetensors file written by hand, to check the reader against the format rather than our writer
-function handMade(header: object, data: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(JSON.stringify(header));
+// (the header as an object, or as JSON text to write what JSON.stringify cannot, like a key twice)
+function handMade(header: object | string, data: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const out = new Uint8Array(8 + head.length + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
   out.set(head, 8);
@@ -95,6 +97,61 @@ describe('safetensors', () => {
     it('random bytes', () => {
       const junk = new Uint8Array(1000).map((_, i) => (i * 7919) % 251);
       expect(code(() => parseSafetensors(junk))).toBe('bad_safetensors');
+    });
+  });
+
+  // Files made to mislead a reader: each must be refused, with the reason, as a typed error.
+  describe('rejects hostile headers', () => {
+    // the EngineError that f throws; anything else fails the test
+    function refusal(f: () => unknown): EngineError {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(EngineError);
+        expect((e as EngineError).code).toBe('bad_safetensors');
+        return e as EngineError;
+      }
+      throw new Error('the file was accepted');
+    }
+    const f32 = (n: number) => ({ dtype: 'F32', shape: [n] });
+
+    it('a tensor named twice (duplicate JSON keys: JSON.parse would keep the last silently)', () => {
+      const text = '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
+      expect(refusal(() => parseSafetensors(handMade(text, new Uint8Array(8)))).message).toMatch(/"x" twice/);
+    });
+    it('a key repeated inside a tensor entry, and one spelt with an escape', () => {
+      const inner = '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"shape":[1]}}';
+      expect(refusal(() => parseSafetensors(handMade(inner, new Uint8Array(4)))).message).toMatch(/"shape" twice/);
+      const escaped = '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0078":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
+      expect(refusal(() => parseSafetensors(handMade(escaped, new Uint8Array(8)))).message).toMatch(/"x" twice/);
+    });
+    it('keys that only look alike are two keys (a quote and a bracket inside a name)', () => {
+      const text = '{"a\\"}":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
+      expect([...parseSafetensors(handMade(text, new Uint8Array(8))).tensors.keys()].sort()).toEqual(['a', 'a"}']);
+    });
+    it('a hole between two tensors', () => {
+      const file = handMade({ x: { ...f32(1), data_offsets: [0, 4] }, y: { ...f32(1), data_offsets: [8, 12] } }, new Uint8Array(12));
+      expect(refusal(() => parseSafetensors(file)).message).toMatch(/belong to no tensor/);
+    });
+    it('a hole before the first tensor', () => {
+      const file = handMade({ x: { ...f32(1), data_offsets: [4, 8] } }, new Uint8Array(8));
+      expect(refusal(() => parseSafetensors(file)).message).toMatch(/hole before "x"/);
+    });
+    it('trailing bytes after the last tensor, or data with no tensor at all', () => {
+      const file = handMade({ x: { ...f32(1), data_offsets: [0, 4] } }, new Uint8Array(12));
+      expect(refusal(() => parseSafetensors(file)).message).toMatch(/last 8 bytes/);
+      expect(refusal(() => parseSafetensors(handMade({}, new Uint8Array(4)))).message).toMatch(/last 4 bytes/);
+    });
+    it('empty tensors take no bytes and leave no hole', () => {
+      const file = handMade({ e: { dtype: 'F32', shape: [0], data_offsets: [8, 8] }, x: { ...f32(2), data_offsets: [0, 8] } }, new Uint8Array(8));
+      expect(parseSafetensors(file).tensors.get('e')!.data.length).toBe(0);
+    });
+    it('a header length that claims gigabytes is refused by the cap, before any allocation', () => {
+      for (const claim of [2n ** 32n, 2n ** 53n + 1n, 2n ** 64n - 1n, BigInt(maxHeaderBytes) + 1n]) {
+        const bad = serializeSafetensors(tensors);
+        new DataView(bad.buffer).setBigUint64(0, claim, true);
+        expect(refusal(() => parseSafetensors(bad)).message).toContain(`more than the ${maxHeaderBytes.toLocaleString('en')}`);
+      }
     });
   });
 });

@@ -351,3 +351,85 @@ describe('a hostile tokenizer file', () => {
     expectEngineError(() => Tokenizer.fromJSON(json), 'bad_tokenizer');
   });
 });
+
+// Every branch of the UTF-8 check behind tokenText (Unicode's table 3-7 of well-formed sequences),
+// on tokens built to hold exactly the bytes in question. The documented rule: tokenText shows a
+// well-formed sequence as its character and every other byte as <0xNN>, one byte at a time, then
+// goes on from the next byte; decode joins the tokens' bytes first and lets TextDecoder put one
+// U+FFFD per maximal ill-formed subpart, so a character split across tokens comes back whole.
+describe('invalid UTF-8 in tokens', () => {
+  // A tokenizer whose merges build each byte sequence left to right: ((b0 b1) b2) b3 ...
+  function tokensFor(seqs: number[][]): { tok: Tokenizer; ids: number[] } {
+    const merges: [number, number][] = [];
+    const made = new Map<string, number>();
+    const ids = seqs.map((seq) => {
+      let id = seq[0];
+      for (let k = 1; k < seq.length; k++) {
+        const key = `${id},${seq[k]}`;
+        if (!made.has(key)) {
+          merges.push([id, seq[k]]);
+          made.set(key, 256 + merges.length - 1);
+        }
+        id = made.get(key)!;
+      }
+      return id;
+    });
+    const tok = Tokenizer.fromJSON({ type: 'byte-bpe', version: 1, pattern: gpt2Pattern, merges, special: { [endOfText]: 256 + merges.length } });
+    return { tok, ids };
+  }
+  const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+  const escaped = (seq: number[]) => seq.map(hex).join('');
+
+  // [bytes, tokenText, decode]: the edges of each range, valid just inside and refused just outside
+  const cases: [string, number[], string, string][] = [
+    ['C0: a two-byte overlong form of NUL', [0xc0, 0x80], escaped([0xc0, 0x80]), '\uFFFD\uFFFD'],
+    ['C1: a two-byte overlong form of U+007F', [0xc1, 0xbf], escaped([0xc1, 0xbf]), '\uFFFD\uFFFD'],
+    ['C2 80: the first two-byte character', [0xc2, 0x80], '\u0080', '\u0080'],
+    ['DF BF: the last two-byte character', [0xdf, 0xbf], '\u07ff', '\u07ff'],
+    ['C2 41: a lead byte without its continuation', [0xc2, 0x41], '<0xC2>A', '\uFFFDA'],
+    ['E0 80 80: a three-byte overlong form', [0xe0, 0x80, 0x80], escaped([0xe0, 0x80, 0x80]), '\uFFFD\uFFFD\uFFFD'],
+    ['E0 9F BF: overlong, just below U+0800', [0xe0, 0x9f, 0xbf], escaped([0xe0, 0x9f, 0xbf]), '\uFFFD\uFFFD\uFFFD'],
+    ['E0 A0 80: U+0800, the first three-byte character', [0xe0, 0xa0, 0x80], '\u0800', '\u0800'],
+    ['ED 9F BF: U+D7FF, just below the surrogates', [0xed, 0x9f, 0xbf], '\ud7ff', '\ud7ff'],
+    ['ED A0 80: the surrogate U+D800', [0xed, 0xa0, 0x80], escaped([0xed, 0xa0, 0x80]), '\uFFFD\uFFFD\uFFFD'],
+    ['ED BF BF: the surrogate U+DFFF', [0xed, 0xbf, 0xbf], escaped([0xed, 0xbf, 0xbf]), '\uFFFD\uFFFD\uFFFD'],
+    ['EE 80 80: U+E000, just above the surrogates', [0xee, 0x80, 0x80], '\ue000', '\ue000'],
+    ['E2 82 41: a bad third byte', [0xe2, 0x82, 0x41], '<0xE2><0x82>A', '\uFFFDA'],
+    ['F0 80 80 80: a four-byte overlong form', [0xf0, 0x80, 0x80, 0x80], escaped([0xf0, 0x80, 0x80, 0x80]), '\uFFFD'.repeat(4)],
+    ['F0 8F BF BF: overlong, just below U+10000', [0xf0, 0x8f, 0xbf, 0xbf], escaped([0xf0, 0x8f, 0xbf, 0xbf]), '\uFFFD'.repeat(4)],
+    ['F0 90 80 80: U+10000, the first four-byte character', [0xf0, 0x90, 0x80, 0x80], '\u{10000}', '\u{10000}'],
+    ['F0 9F 98 41: a bad fourth byte', [0xf0, 0x9f, 0x98, 0x41], '<0xF0><0x9F><0x98>A', '\uFFFDA'],
+    ['F4 8F BF BF: U+10FFFF, the last character', [0xf4, 0x8f, 0xbf, 0xbf], '\u{10ffff}', '\u{10ffff}'],
+    ['F4 90 80 80: above U+10FFFF', [0xf4, 0x90, 0x80, 0x80], escaped([0xf4, 0x90, 0x80, 0x80]), '\uFFFD'.repeat(4)],
+    ['F5 80 80 80: a lead byte no character has', [0xf5, 0x80, 0x80, 0x80], escaped([0xf5, 0x80, 0x80, 0x80]), '\uFFFD'.repeat(4)],
+    ['FF FE: never in UTF-8', [0xff, 0xfe], escaped([0xff, 0xfe]), '\uFFFD\uFFFD'],
+    ['C0 E2 82 AC: a bad byte, then a whole character', [0xc0, 0xe2, 0x82, 0xac], '<0xC0>€', '\uFFFD€'],
+    ['20 E2 82: a token that ends mid-character', [0x20, 0xe2, 0x82], ' <0xE2><0x82>', ' \uFFFD'],
+    ['F0 9F 98: four-byte character cut after three', [0xf0, 0x9f, 0x98], '<0xF0><0x9F><0x98>', '\uFFFD']
+  ];
+  const { tok, ids } = tokensFor(cases.map((c) => c[1]));
+
+  it.each(cases.map((c, i) => [c[0], i] as const))('%s', (_, i) => {
+    const [, bytes, shown, decoded] = cases[i];
+    expect([...tok.tokenBytes(ids[i])]).toEqual(bytes);
+    expect(tok.tokenText(ids[i])).toBe(shown);
+    expect(tok.decode([ids[i]])).toBe(decoded);
+  });
+
+  it('every byte F5..FF alone, and every C0/C1 pair, is shown as bytes', () => {
+    const lone = Array.from({ length: 0xff - 0xf5 + 1 }, (_, k) => 0xf5 + k);
+    for (const b of lone) expect(tok.tokenText(b)).toBe(hex(b));
+    for (const lead of [0xc0, 0xc1]) {
+      for (let c = 0x80; c <= 0xbf; c++) expect(tokensFor([[lead, c]]).tok.tokenText(256)).toBe(hex(lead) + hex(c));
+    }
+  });
+
+  it('a character split across two tokens: each shown as bytes, decoded together whole', () => {
+    const split = tokensFor([[0x20, 0xe2, 0x82], [0xac, 0x21]]);
+    const [head, tail] = split.ids;
+    expect(split.tok.tokenText(head)).toBe(' <0xE2><0x82>');
+    expect(split.tok.tokenText(tail)).toBe('<0xAC>!');
+    expect(split.tok.decode([head, tail])).toBe(' €!');
+    expect(split.tok.decode([head])).toBe(' \uFFFD');
+  });
+});

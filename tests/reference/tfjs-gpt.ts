@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GPTConfig } from '../../engine/config';
 import { paramShapes } from '../../engine/config';
-import type { Params } from '../../engine/gpt';
+import type { Params, Trace } from '../../engine/gpt';
 
 export type TfParams = Record<string, tf.Tensor>;
 
@@ -69,7 +69,10 @@ export interface TfForward {
 
 // The whole forward pass for a batch of sequences that all start at position 0.
 export function gptForwardTf(
-  config: GPTConfig, w: TfParams, ids: tf.Tensor2D, opts: { attention?: boolean; ops?: Ops } = {}
+  config: GPTConfig, w: TfParams, ids: tf.Tensor2D,
+  // trace: hears every intermediate under engine/gpt.ts's trace key (layer null for the model-wide
+  // ones), so a test can compare each of them, not only the logits
+  opts: { attention?: boolean; ops?: Ops; trace?: (key: string, layer: number | null, t: tf.Tensor) => void } = {}
 ): TfForward {
   const ops = opts.ops ?? plainOps;
   const [B, T] = ids.shape;
@@ -83,6 +86,10 @@ export function gptForwardTf(
   const tokEmb = tf.reshape(ops.embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, p('wte.weight')), [B, T, C]); // (B, T, C)
   const posEmb = tf.slice(p('wpe.weight'), [0, 0], [T, C]); // (T, C), broadcast over B
   let x: tf.Tensor = tf.add(tokEmb, posEmb); // (B, T, C)
+  const trace = opts.trace ?? (() => {});
+  trace('tok_emb', null, tokEmb);
+  trace('pos_emb', null, posEmb);
+  trace('x0', null, x);
   const mask = causalMask(T, 0); // (T, T)
   const attention: tf.Tensor4D[] = [];
 
@@ -96,17 +103,25 @@ export function gptForwardTf(
     const [q, k, v] = tf.split(tf.reshape(qkv, [B, T, 3 * C]), 3, 2).map(heads); // each (B·nh, T, hs)
     const kT = tf.transpose(k, [0, 2, 1]) as tf.Tensor3D; // (B·nh, hs, T)
     const scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(hs)); // (B·nh, T, T)
-    const att = tf.softmax(tf.add(scores, mask)) as tf.Tensor3D; // (B·nh, T, T)
+    const masked = tf.add(scores, mask); // (B·nh, T, T)
+    const att = tf.softmax(masked) as tf.Tensor3D; // (B·nh, T, T)
     if (opts.attention) attention.push(tf.reshape(att, [B, nh, T, T]));
     const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, nh, T, hs]), [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // (B*T, C)
-    x = tf.add(x, tf.reshape(ops.linear(y, h('attn.c_proj.weight'), h('attn.c_proj.bias')), [B, T, C]));
+    const attnOut = ops.linear(y, h('attn.c_proj.weight'), h('attn.c_proj.bias')); // (B*T, C)
+    x = tf.add(x, tf.reshape(attnOut, [B, T, C]));
+    for (const [key, t] of [['ln1', ln1], ['q', q], ['k', k], ['v', v], ['attn.scores', scores], ['attn.masked', masked], ['attn.weights', att], ['attn.out', attnOut], ['res1', x]] as const) trace(key, l, t);
 
     const ln2 = tf.reshape(layerNorm(x, h('ln_2.weight'), h('ln_2.bias'), eps), [B * T, C]) as tf.Tensor2D; // (B*T, C)
-    const act = gelu(ops.linear(ln2, h('mlp.c_fc.weight'), h('mlp.c_fc.bias'))) as tf.Tensor2D; // (B*T, 4C)
-    x = tf.add(x, tf.reshape(ops.linear(act, h('mlp.c_proj.weight'), h('mlp.c_proj.bias')), [B, T, C]));
+    const pre = ops.linear(ln2, h('mlp.c_fc.weight'), h('mlp.c_fc.bias')); // (B*T, 4C)
+    const act = gelu(pre) as tf.Tensor2D; // (B*T, 4C)
+    const mlpOut = ops.linear(act, h('mlp.c_proj.weight'), h('mlp.c_proj.bias')); // (B*T, C)
+    x = tf.add(x, tf.reshape(mlpOut, [B, T, C]));
+    for (const [key, t] of [['ln2', ln2], ['mlp.pre', pre], ['mlp.act', act], ['mlp.out', mlpOut], ['res2', x]] as const) trace(key, l, t);
   }
   const lnf = tf.reshape(layerNorm(x, p('ln_f.weight'), p('ln_f.bias'), eps), [B * T, C]) as tf.Tensor2D; // (B*T, C)
   const logits = tf.reshape(ops.head(lnf, p('wte.weight')), [B, T, V]) as tf.Tensor3D; // (B, T, V)
+  trace('ln_f', null, lnf);
+  trace('logits', null, logits);
   return { logits, attention };
 }
 
@@ -118,6 +133,33 @@ export function tfjsForward(config: GPTConfig, params: Params, ids: readonly num
     const { logits, attention } = gptForwardTf(config, w, tf.tensor2d([...ids], [1, ids.length], 'int32'), { attention: true });
     return { logits: logits.dataSync() as Float32Array, attention: attention.map((a) => a.dataSync() as Float32Array) };
   });
+}
+
+// One sequence through tfjs with every intermediate read back, in engine/gpt.ts's Trace layout and
+// shapes (batch 1 dropped: q, k, v (nh, T, hs), attention tensors (nh, T, T), the rest (T, ·)).
+export function tfjsTrace(config: GPTConfig, params: Params, ids: readonly number[]): { logits: Float32Array; trace: Trace } {
+  const T = ids.length;
+  const C = config.n_embd;
+  const nh = config.n_head;
+  const shapeOf: Record<string, number[]> = {
+    q: [nh, T, C / nh], k: [nh, T, C / nh], v: [nh, T, C / nh],
+    'attn.scores': [nh, T, T], 'attn.masked': [nh, T, T], 'attn.weights': [nh, T, T],
+    'mlp.pre': [T, 4 * C], 'mlp.act': [T, 4 * C], logits: [T, config.vocab_size]
+  };
+  const trace: Trace = { layers: Array.from({ length: config.n_layer }, () => ({})) };
+  const logits = tf.tidy(() => {
+    const w = toTensors(config, params);
+    const hear = (key: string, layer: number | null, t: tf.Tensor) => {
+      const shape = shapeOf[key] ?? [T, C];
+      if (t.size !== shape.reduce((a, b) => a * b, 1)) throw new Error(`tfjsTrace: ${key} has ${t.size} values, expected ${shape}`);
+      const got = { shape, data: t.dataSync().slice() as Float32Array };
+      if (layer === null) (trace as unknown as Record<string, unknown>)[key] = got;
+      else (trace.layers[layer] as Record<string, unknown>)[key] = got;
+    };
+    const r = gptForwardTf(config, w, tf.tensor2d([...ids], [1, T], 'int32'), { trace: hear });
+    return r.logits.dataSync().slice() as Float32Array;
+  });
+  return { logits, trace };
 }
 
 // Mean cross-entropy of next-token prediction over B sequences of T tokens.

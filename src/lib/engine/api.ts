@@ -195,29 +195,55 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
     return { ms, tokens, backend };
   }
 
+  // Every way a download can fail (no answer, an error status, an abort, a connection that breaks
+  // off midway) ends here as download_failed, with a message a reader can act on.
   async function download(url: string, file: string, onProgress?: (p: LoadProgress) => void): Promise<Uint8Array> {
+    const why = (e: unknown) => (e instanceof Error && e.name === 'AbortError' ? 'the download was aborted' : e instanceof Error ? e.message : String(e));
     let response: Response;
     try {
       response = await fetchFile(url);
     } catch (e) {
-      throw new EngineError('download_failed', `Could not download ${file}: ${(e as Error).message}`);
+      throw new EngineError('download_failed', `Could not download ${file}: ${why(e)}. Check the connection and try again.`);
     }
     if (!response.ok) {
       throw new EngineError('download_failed', `Could not download ${file}: the server answered ${response.status}.`);
     }
-    const total = Number(response.headers.get('content-length')) || null;
-    if (!response.body || !onProgress) return new Uint8Array(await response.arrayBuffer());
+    // the length the server announced, when it is the length of the bytes we get (not compressed)
+    const encoding = response.headers.get('content-encoding');
+    const total = (!encoding || encoding === 'identity' ? Number(response.headers.get('content-length')) : 0) || null;
+    let loaded = 0;
+    const brokeOff = (e: unknown) =>
+      new EngineError(
+        'download_failed',
+        `The download of ${file} broke off after ${loaded.toLocaleString('en')}${total ? ` of ${total.toLocaleString('en')}` : ''} bytes (${why(e)}). Try again.`
+      );
+    if (!response.body || !onProgress) {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch (e) {
+        throw brokeOff(e);
+      }
+      loaded = bytes.length;
+      if (total !== null && loaded < total) throw brokeOff('the file ended early');
+      return bytes;
+    }
     // Read the stream ourselves so the page can show how far the download is.
     const chunks: Uint8Array[] = [];
-    let loaded = 0;
     const reader = response.body.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
+      let part: ReadableStreamReadResult<Uint8Array>;
+      try {
+        part = await reader.read();
+      } catch (e) {
+        throw brokeOff(e);
+      }
+      if (part.done) break;
+      chunks.push(part.value);
+      loaded += part.value.length;
       onProgress({ file, loaded, total });
     }
+    if (total !== null && loaded < total) throw brokeOff('the file ended early');
     const bytes = new Uint8Array(loaded);
     let offset = 0;
     for (const chunk of chunks) {
