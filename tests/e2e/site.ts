@@ -66,14 +66,17 @@ export function generate(a: GenerateArgs): GenerateOutput {
 }
 
 // Wait until every live figure on the page has drawn its first result (or shown an error): a
-// figure marks its first result with data-rank="0" (a ranked list) or data-ready.
+// figure marks its first result with data-rank="0" (a ranked list) or data-ready (on the figure
+// itself, as the Figure frame does, or inside it).
 export async function waitForFigures(page: Page): Promise<void> {
   const figures = page.locator('figure.widget');
   const count = await figures.count();
   for (let i = 0; i < count; i++) {
     const figure = figures.nth(i);
     await figure.scrollIntoViewIfNeeded();
-    await expect(figure.locator('[data-rank="0"], [data-ready], [data-testid="engine-error"]').first()).toBeVisible();
+    // the Figure frame marks its own root with data-ready
+    const shown = figure.locator('[data-rank="0"], [data-ready], [data-testid="engine-error"]').or(figure.and(page.locator('[data-ready]')));
+    await expect(shown.first()).toBeVisible();
   }
   await page.evaluate(() => window.scrollTo(0, 0));
   // let bars finish growing and fonts arrive, so a screenshot shows the final picture
