@@ -196,6 +196,7 @@ test('a word that is not one token says so and shows its pieces', async ({ page 
 });
 
 test('the position heatmaps hold wpe and the cosine of its rows, as the file has them', async ({ page }) => {
+  test.setTimeout(150_000); // thousands of cells, each an element, on a small shared machine
   const figure = await open(page, 'positions');
   const cells = figure.getByTestId('wpe').locator('rect[data-row]');
   const R = await figure.getByTestId('wpe').locator('rect[data-col="0"]').count();
@@ -212,6 +213,7 @@ test('the position heatmaps hold wpe and the cosine of its rows, as the file has
 });
 
 test('token + position = the input vector, for a token picked from the keyboard', async ({ page }) => {
+  test.setTimeout(150_000);
   const figure = await open(page, 'positions');
   const text = 'the cat and the dog';
   await figure.getByLabel('Your text', { exact: true }).fill(text);
