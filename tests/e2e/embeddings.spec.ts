@@ -238,8 +238,9 @@ test('token + position = the input vector, for a token picked from the keyboard'
   x0.forEach((v, i) => expect(v).toBe(Math.fround(wte[ids[t] * C + i] + wpe[t * C + i])));
   // the picked position is marked in wpe, and hovering a cell tells its value
   await expect(figure.getByTestId('wpe').locator('rect.sel')).toHaveCount(1);
-  await vectors.locator('[data-key="x0"] rect[data-col="5"]').hover();
-  await expect(vectors.locator('[data-key="x0"] .readout')).toContainText(`column 5: ${x0[5].toFixed(3)}`);
+  const cols = await vectors.locator('[data-key="x0"] rect[data-row="0"]').count();
+  await vectors.locator('[data-key="x0"] rect[data-row="1"][data-col="5"]').hover();
+  await expect(vectors.locator('[data-key="x0"] .readout')).toContainText(`row 1, column 5: ${x0[cols + 5].toFixed(3)}`);
 });
 
 test('the prose states our sizes from the loaded model', async ({ page }) => {
