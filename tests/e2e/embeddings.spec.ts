@@ -46,7 +46,8 @@ const words = Array.from({ length: V }, (_, i) => i).filter((i) => {
 async function open(page: Page, name: string): Promise<Locator> {
   await page.goto('/embeddings?backend=cpu');
   const figure = page.locator(`[data-widget="${name}"]`);
-  await figure.scrollIntoViewIfNeeded();
+  // the figure may be re-rendered while the page hydrates: scroll to whichever is there
+  await expect(async () => await figure.scrollIntoViewIfNeeded({ timeout: 2000 })).toPass();
   await expect(figure).toHaveAttribute('data-ready', '');
   return figure;
 }
