@@ -16,6 +16,7 @@ import type { GPTConfig } from '../../../engine/config';
 import { isBackendChoice, type BackendChoice } from './backend-setting';
 import { readLayout, type FileLayout } from './parameter-file';
 import { createInspectApi } from './inspect';
+import { createBlockApi } from './block';
 
 // The engine's state as the chapter-specific calls see it. Each figure family adds its calls in a
 // file of its own (inspect.ts: traces of the forward pass) that takes this context, and
@@ -237,6 +238,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
 
   return {
     ...createInspectApi(context),
+    ...createBlockApi(context),
 
     // Download a model's three files from baseUrl (a folder URL) and build it. It runs nowhere
     // until setBackend is called.
