@@ -18,6 +18,9 @@ interface Traced {
   tensors: Record<string, { shape: number[]; data: number[] }>;
 }
 
+// each test runs the CLI (tsx start-up and a traced pass) besides the page: roomier than the default
+test.describe.configure({ timeout: 180_000 });
+
 const C = modelConfig.n_embd as number;
 const L = modelConfig.n_layer as number;
 
