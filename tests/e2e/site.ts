@@ -73,7 +73,8 @@ export async function waitForFigures(page: Page): Promise<void> {
   for (let i = 0; i < count; i++) {
     const figure = figures.nth(i);
     await figure.scrollIntoViewIfNeeded();
-    await expect(figure.locator('[data-rank="0"], [data-ready], [data-testid="engine-error"]').first()).toBeVisible();
+    // (the Figure frame puts data-ready on the figure itself, hence :scope)
+    await expect(figure.locator(':scope[data-ready], [data-rank="0"], [data-ready], [data-testid="engine-error"]').first()).toBeVisible();
   }
   await page.evaluate(() => window.scrollTo(0, 0));
   // let bars finish growing and fonts arrive, so a screenshot shows the final picture
