@@ -1,17 +1,18 @@
 // The training recipes, in one place. `shipped` is the model the site runs: `npm run train`
 // reproduces it bit for bit from these numbers (same seed, same data order, same kernels).
 //
-// Why this recipe (measured with `npm run probe` on trial runs; see issue 7 and the model card):
-// - A 4,096-token BPE: most common English words become one token (56 of 85 everyday words, against
-//   15 at 1,024), so the embedding map and the attention figures show words, not fragments.
-// - Learning rate 5e-3: trials at 2e-3 reached a similar loss but almost no head with a clear job;
-//   at 5e-3 several heads attend sharply (the most recent comma, article, noun...), which is what
-//   the attention chapter needs to show.
-// - 6,600 steps of 8×128 (6.8M tokens, about four passes over the 1.7M-token training split): the
-//   loss kept falling to the end in a 7,200-step trial, and the run fits the 90-minute budget of
-//   one core of the 2-core development machine.
+// Why this recipe (trial runs measured with the probe's questions; see the model card):
+// - A 4,096-token BPE: most common English words become one token (55 of the probe's 86 everyday
+//   words, against 17 at 1,024), so the embedding map and the attention figures show words, not
+//   fragments.
+// - Learning rate 5e-3: in 2,400-step trials it was the only rate at which some heads attended
+//   sharply; at 2e-3 the loss was similar but no head was sharp. Over this longer run only one head
+//   ended sharp (the card's table), so the heads' jobs remain an open question for a longer run.
+// - 6,600 steps of 8×128 (6.8M tokens, about four passes over the 1.6M-token training split): the
+//   loss kept falling to the end in a 7,200-step trial. This run took 106 minutes of wall time on
+//   a busy 2-core machine (86 minutes of CPU time, one thread, kernels wasm-simd).
 // 4 layers of 4 heads at n_embd 128 stay: small enough to train here, large enough to hold 16 heads
-// with distinct patterns. Context 128 tokens (~500 characters) covers most Brown sentences.
+// to look at. Context 128 tokens (~460 characters) covers most Brown sentences.
 import type { TrainRecipe } from './train';
 
 export const shipped: TrainRecipe = {
