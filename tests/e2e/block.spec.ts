@@ -165,6 +165,9 @@ test('the neuron ranking equals the CLI’s mlp.act; the GELU points are mlp.pre
   const act = t.tensors[`h.${layer}.mlp.act`].data; // (T, 4C)
   const max = Array.from({ length: F }, (_, f) => Math.max(...Array.from({ length: T }, (_, i) => act[i * F + f])));
   const order = max.map((_, f) => f).sort((a, b) => max[b] - max[a] || a - b);
+  // the ranking redraws once the chosen layer's activations arrive from the worker
+  const rankedIds = () => fig.locator('.ranked button').evaluateAll((bs) => bs.map((b) => Number(b.getAttribute('data-id'))));
+  await expect.poll(async () => { const ids = await rankedIds(); return ids.length > 0 && ids.every((id, i) => id === order[i]); }, { timeout: 20_000 }).toBe(true);
   const shown = await fig.locator('.ranked button').evaluateAll((bs) => bs.map((b) => ({ id: Number(b.getAttribute('data-id')), v: Number(b.querySelector('.v')!.getAttribute('data-value')), text: b.querySelector('.v')!.textContent })));
   expect(shown.map((s) => s.id)).toEqual(order.slice(0, shown.length));
   shown.forEach((s) => {

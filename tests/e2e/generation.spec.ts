@@ -69,7 +69,8 @@ test('played to the end, the figure picks the tokens `npm run generate` picks, w
       id: Number(li.getAttribute('data-id')),
       p: Number(li.getAttribute('data-p')),
       kept: li.getAttribute('data-kept') === 'true',
-      drawn: li.querySelector('.drawn')?.textContent?.trim() ?? ''
+      // what is on screen: the drawn-with percentage, without the screen-reader word "chosen,"
+      drawn: [...(li.querySelector('.drawn')?.childNodes ?? [])].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim()
     }))
   );
   const first = expected.steps[0];

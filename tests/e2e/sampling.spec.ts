@@ -28,7 +28,9 @@ async function open(page: Page, widget: string, prompt: string): Promise<Locator
   await figure.scrollIntoViewIfNeeded();
   await expect(figure).toHaveAttribute('data-ready', '');
   await figure.getByLabel('Text so far').fill(prompt);
-  await expect(figure.locator(`ol.bars[data-prompt="${prompt}"], [data-testid="draws"]`).first()).toBeVisible();
+  // the figure has computed for this text: the bars carry it, and the dice figure's root
+  const done = figure.locator(`ol.bars[data-prompt="${prompt}"]`).or(page.locator(`[data-widget="${widget}"][data-prompt="${prompt}"]`));
+  await expect(done.first()).toBeVisible();
   return figure;
 }
 

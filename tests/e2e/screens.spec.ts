@@ -10,13 +10,16 @@ import { expect, test, type Page } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pages, waitForFigures } from './site';
 
-// How many widgets a chapter's markdown places (<Name ...> for each widget it imports); 0 for a page
-// that is not a chapter.
+// How many figures a chapter's markdown places (<Name ...> for each widget it imports that draws a
+// figure: a Figure frame or a figure.widget; inline values in the prose are not figures); 0 for a
+// page that is not a chapter.
 function figuresIn(slug: string): number {
   const file = readdirSync('content').find((f) => f.replace(/^\d+-/, '') === `${slug}.md`);
   if (!file) return 0;
   const md = readFileSync(`content/${file}`, 'utf8');
-  const widgets = [...md.matchAll(/import (\w+) from '\$lib\/widgets\//g)].map((m) => m[1]);
+  const widgets = [...md.matchAll(/import (\w+) from '\$lib\/widgets\/(\w+)\.svelte'/g)]
+    .filter((m) => /<Figure[\s>]|class="widget/.test(readFileSync(`src/lib/widgets/${m[2]}.svelte`, 'utf8')))
+    .map((m) => m[1]);
   return widgets.reduce((n, w) => n + (md.match(new RegExp(`<${w}[\\s/>]`, 'g'))?.length ?? 0), 0);
 }
 
