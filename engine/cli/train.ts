@@ -1,4 +1,4 @@
-// npm run train -- [--quick] [--out DIR] [--fresh] [--kernels wasm|fused|reference] [--threads N] [--card-only]
+// npm run train -- [--quick] [--recipe NAME] [--out DIR] [--fresh] [--kernels wasm|fused|reference] [--threads N] [--card-only]
 // Reproduces the shipped model from its recipe (engine/train/recipes.ts): trains the BPE
 // tokenizer on the Brown training split, trains the model with our own backward pass, writes
 // static/models/<name>/ (config.json, model.safetensors, tokenizer.json) and its MODEL_CARD.md.
@@ -21,7 +21,7 @@ import { createTrainState, kernelsByName, referenceKernels, wasmKernels, type Tr
 import { ParallelTrainer } from '../train/parallel';
 import { spawnNodeThread } from '../train/threads-node';
 import { streamLoss } from '../train/evaluate';
-import { quick, shipped } from '../train/recipes';
+import { quick, recipes, shipped } from '../train/recipes';
 import { Trainer, recipeConfig, type StepTrainer, type TrainRecipe } from '../train/train';
 import { brownSplit } from './corpus';
 import { modelsDir, parseArgs, repoRoot, run } from './common';
@@ -45,13 +45,14 @@ const checkpointEvery = 100;
 const valEvery = 250;
 
 run(async () => {
-  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', out: 'string', fresh: 'boolean', kernels: 'string', threads: 'number', 'card-only': 'boolean' });
+  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', out: 'string', fresh: 'boolean', kernels: 'string', threads: 'number', 'card-only': 'boolean', recipe: 'string' });
   if (args.kernels && !['reference', 'wasm', 'fused'].includes(args.kernels)) throw new EngineError('bad_argument', '--kernels must be wasm, fused or reference.');
-  const threads = args.threads ?? 1;
+  if (args.recipe && !recipes[args.recipe]) throw new EngineError('bad_argument', `--recipe must be one of ${Object.keys(recipes).join(', ')}; got "${args.recipe}".`);
+  const base = args.quick ? quick : args.recipe ? recipes[args.recipe] : shipped;
+  const threads = args.threads ?? base.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new EngineError('bad_argument', `--threads must be a whole number ≥ 1, got ${threads}.`);
-  const base = args.quick ? quick : shipped;
   // the default leaves the recipe object as it is, so its JSON (kept in the checkpoint) does not change
-  const recipe: TrainRecipe = args.kernels === 'fused' || threads > 1
+  const recipe: TrainRecipe = (args.kernels === 'fused' || threads > 1) && !(args.kernels === undefined && threads === (base.threads ?? 1))
     ? { ...base, kernels: args.kernels === 'fused' ? 'wasm-simd-fused' : args.kernels === 'reference' ? 'reference' : 'wasm-simd', threads }
     : base;
   const ckptDir = join(repoRoot, '.train-checkpoint');

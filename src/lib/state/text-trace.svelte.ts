@@ -1,6 +1,7 @@
 // The reader's text and the forward pass over it that an attention figure draws from: traced
 // again (debounced) whenever the text or the backend changes, once the figure has started. Built
 // during a component's setup, so its effect lives and dies with the figure.
+import { untrack } from 'svelte';
 import type { TraceKey } from '../../../engine/gpt';
 import type { EngineClient } from '$lib/engine/client.svelte';
 import type { TextTrace } from '$lib/engine/inspect';
@@ -20,7 +21,7 @@ export class TextTraceState {
       void engine.backendEpoch; // a new runner: the same text, traced again
       const t = this.text;
       // every layer at once, so switching layer or head is instant
-      return soon(!this.result.value, () => this.result.run(() => engine.call('trace', t, { keys })));
+      return soon(!untrack(() => this.result.value), () => this.result.run(() => engine.call('trace', t, { keys })));
     });
   }
 
