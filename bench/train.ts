@@ -63,7 +63,7 @@ export async function runTrain(
 
   // the shipped recipe's optimizer, at a constant rate: the schedule does not change the speed
   const recipe: TrainRecipe = {
-    ...shipped, name: 'bench', seed: SEED, vocabSize: config.vocab_size, nLayer: config.n_layer, nEmbd: config.n_embd,
+    ...shipped, kernels: undefined, threads: undefined, name: 'bench', seed: SEED, vocabSize: config.vocab_size, nLayer: config.n_layer, nEmbd: config.n_embd,
     nHead: config.n_head, nPositions: config.n_positions, batchSize: B, seqLen: T, steps: steps + 1,
     maxLr: LR, minLr: LR, warmupSteps: 0
   };

@@ -3,7 +3,7 @@
 // forward pass, the sampler or the tokenizer that alters what the site shows breaks it.
 //
 // The expected ids were produced once by running this engine (generate() on the CPU backend,
-// greedy, as below) on static/models/brown-4k as committed, and pasted here. If the model is
+// greedy, as below) on static/models/brown-4k-h8 as committed, and pasted here. If the model is
 // retrained on purpose, regenerate them the same way and update the model card's samples with it.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,29 +11,29 @@ import { createRunner } from '../../engine/backend';
 import { loadModelDir, modelsDir } from '../../engine/cli/common';
 import { generate } from '../../engine/generate';
 
-const model = loadModelDir(join(modelsDir, 'brown-4k'));
+const model = loadModelDir(join(modelsDir, 'brown-4k-h8'));
 
 const golden = [
   {
-    name: 'stops at <|endoftext|> after 15 tokens',
+    name: 'stops at <|endoftext|> after 10 tokens',
     prompt: 'She looked at him and',
-    ids: [513, 328, 377, 258, 865, 530, 569, 513, 1261, 503, 258, 865, 530, 46, 4095],
-    text: " she was not a little more than she'd been a little more.<|endoftext|>",
+    ids: [749, 44, 289, 310, 328, 258, 837, 1493, 46, 4095],
+    text: ' then, and he was a good thing.<|endoftext|>',
     stop: 'eot'
   },
   {
     name: 'runs the full 40 tokens into a greedy loop',
     prompt: 'The President of the United States',
     ids: [
-      44, 260, 1212, 1231, 275, 260, 1212, 1231, 275, 260, 1212, 1231, 275, 260, 1212, 1231, 44, 289, 260, 1212,
-      1231, 275, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 275
+      44, 289, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 275,
+      2018, 44, 289, 260, 1212, 1231, 44, 289, 260, 1212, 1231, 275, 2018, 44, 289, 260, 1212, 1231, 44, 289
     ],
-    text: ', the United States of the United States of the United States of the United States, and the United States of the United States of America, and the United States of America, and the United States of',
+    text: ', and the United States of America, and the United States of America, and the United States of America, and the United States, and the United States of America, and the United States, and',
     stop: 'max_tokens'
   }
 ];
 
-describe('golden: brown-4k greedy continuations', () => {
+describe('golden: brown-4k-h8 greedy continuations', () => {
   it.each(golden)('"$prompt": $name', async ({ prompt, ids, text, stop }) => {
     const runner = await createRunner(model, { backend: 'cpu' });
     const out: number[] = [];

@@ -1,6 +1,9 @@
 // Data-parallel training (engine/train/parallel.ts) on a tiny model: one thread reproduces Trainer
 // bit for bit, N threads follow the one-thread loss curve to float rounding, and two runs with
 // the same thread count are bit-identical (the gradients are reduced in a fixed order).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelsDir } from '../../engine/cli/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeConfig } from '../../engine/config';
 import { fusedKernels, wasmKernels } from '../../engine/train/gpt-train';
@@ -93,9 +96,14 @@ describe('the shipped numerics stay as they were', () => {
     expect(await run(par)).toEqual(golden);
   }, 30_000);
 
-  it('the shipped recipe has no kernels or threads field (its JSON is compared on resume)', () => {
-    expect(Object.keys(shipped)).not.toContain('kernels');
-    expect(Object.keys(shipped)).not.toContain('threads');
+  it('the shipped recipe is the one the committed model was trained with, kernels and thread count included', () => {
+    // `npm run train` reproduces the model bit for bit only with the same kernels and thread count
+    const config = JSON.parse(readFileSync(join(modelsDir, shipped.name, 'config.json'), 'utf8'));
+    expect(config.explorable_name).toBe(shipped.name);
+    expect([config.n_layer, config.n_head, config.n_embd, config.n_positions]).toEqual([shipped.nLayer, shipped.nHead, shipped.nEmbd, shipped.nPositions]);
+    expect(shipped.kernels).toBe('wasm-simd-fused');
+    expect(shipped.threads).toBe(2);
+    expect(readFileSync(join(modelsDir, shipped.name, 'MODEL_CARD.md'), 'utf8')).toContain('2 threads, kernels: wasm-simd-fused');
   });
 });
 
