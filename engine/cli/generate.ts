@@ -1,4 +1,5 @@
 // npm run generate -- --prompt "..." --tokens N --temperature T --top-k K --top-p P --seed S [--model DIR] [--json] [--no-cache]
+//   [--past-eot: end-of-text stops nothing; it is fed back like any token]
 import { createRunner } from '../backend';
 import { generate } from '../generate';
 import { loadModelDir, parseArgs, run } from './common';
@@ -6,7 +7,7 @@ import { loadModelDir, parseArgs, run } from './common';
 run(async () => {
   const args = parseArgs(process.argv.slice(2), {
     prompt: 'string', tokens: 'number', temperature: 'number', 'top-k': 'number', 'top-p': 'number',
-    seed: 'number', model: 'string', json: 'boolean', 'no-cache': 'boolean'
+    seed: 'number', model: 'string', json: 'boolean', 'no-cache': 'boolean', 'past-eot': 'boolean'
   });
   const model = loadModelDir(args.model);
   const tok = model.tokenizer;
@@ -22,11 +23,12 @@ run(async () => {
     topK: args['top-k'],
     topP: args['top-p'],
     seed: args.seed ?? 0,
-    useCache: !args['no-cache']
+    useCache: !args['no-cache'],
+    eotId: args['past-eot'] ? -1 : undefined
   })) {
     steps.push(step);
     if (!args.json && steps.length === 1) process.stdout.write(prompt); // once the settings are known to be good
-    if (!args.json && step.chosen !== model.config.eos_token_id) process.stdout.write(utf8.decode(tok.tokenBytes(step.chosen), { stream: true }));
+    if (!args.json && (step.chosen !== model.config.eos_token_id || args['past-eot'])) process.stdout.write(utf8.decode(tok.tokenBytes(step.chosen), { stream: true }));
   }
   const out = [...ids, ...steps.map((s) => s.chosen)];
   if (args.json) {

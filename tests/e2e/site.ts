@@ -54,6 +54,7 @@ export interface GenerateArgs {
   topK?: number;
   topP?: number;
   seed: number;
+  pastEot?: boolean; // end-of-text stops nothing (--past-eot)
 }
 
 // The engine's generation from the command line, with the same settings as a figure.
@@ -61,6 +62,7 @@ export function generate(a: GenerateArgs): GenerateOutput {
   const args = ['run', '--silent', 'generate', '--', '--prompt', a.prompt, '--tokens', String(a.tokens), '--temperature', String(a.temperature), '--seed', String(a.seed), '--model', modelDir, '--json'];
   if (a.topK !== undefined) args.push('--top-k', String(a.topK));
   if (a.topP !== undefined) args.push('--top-p', String(a.topP));
+  if (a.pastEot) args.push('--past-eot');
   const out = execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const line = out.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`npm run generate printed no JSON:\n${out}`);
