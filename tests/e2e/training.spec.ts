@@ -2,12 +2,16 @@
 // engine's for the same input. The page runs ?backend=cpu, the same float32 arithmetic as the Node
 // engine here.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { modelDir } from './site';
 import { loadModelDir } from '../../engine/cli/common';
 import { createRunner } from '../../engine/backend';
 import { brownSplit } from '../../engine/cli/corpus';
 import { ngramBaselines } from '../../engine/ngram';
+import { fusedKernels } from '../../engine/train/gpt-train';
+import { LiveRun, liveMemoryBytes, parseLivePack } from '../../engine/train/live';
+import { resetLongTasks, reportLongTasks, watchLongTasks } from './long-tasks';
 
 const model = loadModelDir(modelDir);
 const runnerReady = createRunner(model, { backend: 'cpu' });
@@ -131,4 +135,56 @@ test('counting vs learning: the held-out numbers are npm run eval’s, and the r
     const v = Number(await mine.locator(`tr[data-row="${key}"] .num`).getAttribute('data-value'));
     expect(v, key).toBeCloseTo(expected[key], key === 'model' ? 4 : 12);
   }
+});
+
+test('watch it learn: the live run’s loss falls, its first steps are the Node run’s, and a hidden tab pauses it', async ({ page }) => {
+  test.setTimeout(300_000);
+  await watchLongTasks(page);
+  const figure = await openFigure(page, 'training');
+  await expect(figure).toHaveAttribute('data-step', '0');
+  await expect(figure).toHaveAttribute('data-running', 'false');
+  await resetLongTasks(page);
+  await figure.getByRole('button', { name: 'Start training' }).click();
+  await expect(figure).toHaveAttribute('data-running', 'true');
+  const steps = 24;
+  await expect.poll(async () => Number(await figure.getAttribute('data-step')), { timeout: 240_000 }).toBeGreaterThanOrEqual(steps);
+  await reportLongTasks(page, `training live in the worker (${await figure.getAttribute('data-step')} steps)`);
+  await figure.getByRole('button', { name: 'Pause' }).click();
+  await expect(figure).toHaveAttribute('data-running', 'false');
+  console.log(`live training: ${await figure.getByTestId('tokens-per-sec').innerText()} tokens/s, ${await figure.getByTestId('time').innerText()}`);
+
+  const logged = await figure.locator('circle[data-series="train"]').evaluateAll((els) => els.map((e) => ({ step: Number(e.getAttribute('data-x')), loss: Number(e.getAttribute('data-value')) })));
+  expect(logged.length).toBeGreaterThanOrEqual(steps);
+  expect(logged.map((p) => p.step).slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
+  expect(logged.at(-1)!.loss, 'the last logged loss is below the first').toBeLessThan(logged[0].loss);
+
+  // the same run in Node: the same data file, recipe, seed and kernels
+  const pack = parseLivePack(JSON.parse(readFileSync('static/data/brown-live.json', 'utf8')));
+  const run = new LiveRun(pack, await fusedKernels(liveMemoryBytes));
+  const node = Array.from({ length: 5 }, () => run.next().loss);
+  console.log(`first losses, page: ${logged.slice(0, 5).map((p) => p.loss).join(' ')}; Node: ${node.join(' ')}`);
+  node.forEach((l, i) => expect(logged[i].loss, `step ${i + 1}`).toBeCloseTo(l, 5));
+
+  // the held-out curve has its step-0 point and the tokens count is steps × B × T
+  const shownSteps = Number(await figure.getAttribute('data-step'));
+  expect(Number(await figure.getAttribute('data-tokens'))).toBe(shownSteps * run.recipe.batchSize * run.recipe.seqLen);
+  await expect(figure.locator('circle[data-series="held-out"][data-x="0"]')).toHaveCount(1);
+
+  // a hidden tab stops the run
+  await figure.getByRole('button', { name: 'Continue' }).click();
+  await expect(figure).toHaveAttribute('data-running', 'true');
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await expect(figure).toHaveAttribute('data-running', 'false');
+  await expect(figure.getByTestId('hidden-pause')).toBeVisible();
+  const at = Number(await figure.getAttribute('data-step'));
+  await page.waitForTimeout(3000);
+  expect(Number(await figure.getAttribute('data-step')), 'no steps while hidden (one in flight may land)').toBeLessThanOrEqual(at + 2);
+
+  // reset goes back to step 0
+  await figure.getByRole('button', { name: 'Reset' }).click();
+  await expect(figure).toHaveAttribute('data-step', '0');
+  await expect(figure.locator('circle[data-series="train"]')).toHaveCount(0);
 });

@@ -10,7 +10,42 @@ import { scoredChars } from '../../../engine/ngram';
 import { tokenStream } from '../../../engine/train/data';
 import { StreamScorer } from '../../../engine/train/evaluate';
 import { createTrainState, setParams, trainForward, wasmKernels, type TrainState } from '../../../engine/train/gpt-train';
+import { fusedKernels } from '../../../engine/train/gpt-train';
+import { LiveRun, liveMemoryBytes, parseLivePack, type HeldoutPoint } from '../../../engine/train/live';
+import type { StepResult, TrainRecipe } from '../../../engine/train/train';
+import type { GPTConfig } from '../../../engine/config';
 import type { EngineContext, PassTiming } from './api';
+
+export interface LiveInfo {
+  recipe: TrainRecipe;
+  config: GPTConfig;
+  nParams: number;
+  trainTokens: number; // tokens in the training slice
+  paragraphs: number; // training paragraphs in the slice
+  step: number;
+}
+
+export interface LiveSnapshot {
+  step: number;
+  sample?: { text: string }; // the prompt's continuation at this step
+  attention?: { layer: number; head: number; pieces: string[]; weights: number[][] }; // (T, T)
+}
+
+export interface LiveProgress {
+  steps: StepResult[]; // the steps just taken, in order
+  heldout: HeldoutPoint[]; // held-out losses measured during them
+  snapshots: LiveSnapshot[];
+  step: number; // steps done in all
+  tokens: number; // tokens trained on in all
+  trainMs: number; // time spent in training steps in all
+}
+
+export interface LiveOptions {
+  heldoutEvery: number; // measure the held-out loss every this many steps
+  sampleEvery: number; // write a sample and redraw the head every this many steps
+  layer: number;
+  head: number;
+}
 
 export interface HeldoutScore {
   paragraphs: number; // how many held-out paragraphs were scored (from the first)
@@ -106,7 +141,83 @@ export function createTrainingApi(ctx: EngineContext) {
     return { nats, tokens: k };
   }
 
+  // The live training run: one at a time, in this worker, driven by the page a few steps a call.
+  let live: LiveRun | null = null;
+  let liveMs = 0;
+  let liveQueue: Promise<unknown> = Promise.resolve();
+  function liveSerial<T>(work: () => Promise<T>): Promise<T> {
+    const r = liveQueue.then(work);
+    liveQueue = r.catch(() => undefined);
+    return r;
+  }
+  function requireLive(): LiveRun {
+    if (!live) throw new EngineError('no_live_run', 'The live training run has not been started: call liveInit first.');
+    return live;
+  }
+  function snapshot(run: LiveRun, opts: Pick<LiveOptions, 'layer' | 'head'>): LiveSnapshot {
+    return { step: run.step, sample: { text: run.sample().text }, attention: { layer: opts.layer, head: opts.head, ...run.attention(opts.layer, opts.head) } };
+  }
+  function liveInfo(run: LiveRun): LiveInfo {
+    return {
+      recipe: run.recipe, config: run.config, nParams: run.trainer.params.length, trainTokens: run.trainTokens,
+      paragraphs: run.pack.train.length, step: run.step
+    };
+  }
+  const livePacks = new Map<string, Promise<unknown>>();
+
   return {
+    // Start (or restart, from step 0) the live run on the data at `url`; answers with the untrained
+    // model's held-out loss, sample and head.
+    liveInit(url: string, opts: Pick<LiveOptions, 'layer' | 'head'>): Promise<{ info: LiveInfo; heldout: HeldoutPoint; snapshot: LiveSnapshot }> {
+      return liveSerial(async () => {
+        let json = livePacks.get(url);
+        if (!json) {
+          json = fetch(url).then((r) => {
+            if (!r.ok) throw new EngineError('download_failed', `Could not download the training text: the server answered ${r.status}.`);
+            return r.json();
+          }, (e) => {
+            throw new EngineError('download_failed', `Could not download the training text: ${e instanceof Error ? e.message : String(e)}.`);
+          });
+          json.catch(() => livePacks.delete(url));
+          livePacks.set(url, json);
+        }
+        const pack = parseLivePack(await json);
+        live = null; // the old run's memory goes with it
+        live = new LiveRun(pack, await fusedKernels(liveMemoryBytes));
+        liveMs = 0;
+        return { info: liveInfo(live), heldout: live.heldoutLoss(), snapshot: snapshot(live, opts) };
+      });
+    },
+
+    // Up to n more steps, yielding to other calls after each one (a step is the unit that cannot
+    // be cut), with the held-out loss, a sample and the head redrawn on their schedules.
+    liveSteps(n: number, opts: LiveOptions): Promise<LiveProgress> {
+      return liveSerial(async () => {
+        const run = requireLive();
+        if (!Number.isInteger(n) || n < 1 || n > 1000) throw new EngineError('bad_argument', `Steps per call must be 1..1000, got ${n}.`);
+        const steps: StepResult[] = [];
+        const heldout: HeldoutPoint[] = [];
+        const snapshots: LiveSnapshot[] = [];
+        for (let i = 0; i < n; i++) {
+          const r = run.next();
+          liveMs += r.ms;
+          steps.push(r);
+          if (run.step % opts.heldoutEvery === 0) heldout.push(run.heldoutLoss());
+          if (run.step % opts.sampleEvery === 0) snapshots.push(snapshot(run, opts));
+          await yieldToOthers();
+        }
+        return { steps, heldout, snapshots, step: run.step, tokens: run.tokensSeen, trainMs: liveMs };
+      });
+    },
+
+    // One head of the live model on the fixed sentence, now (the reader picked another head).
+    liveAttention(layer: number, head: number): Promise<LiveSnapshot> {
+      return liveSerial(async () => {
+        const run = requireLive();
+        return { step: run.step, attention: { layer, head, ...run.attention(layer, head) } };
+      });
+    },
+
     // The first `paragraphs` held-out paragraphs (all when null) scored by the character n-grams
     // and by the model: `npm run eval -- --json [--paragraphs n]`. The model's part runs a batch at
     // a time, yielding between batches; onProgress hears (windows done, windows).
