@@ -8,7 +8,7 @@ import { modelDir } from './site';
 import { loadModelDir } from '../../engine/cli/common';
 import { createRunner } from '../../engine/backend';
 import { brownSplit } from '../../engine/cli/corpus';
-import { ngramBaselines } from '../../engine/ngram';
+import { CharNgram, ngramNats } from '../../engine/ngram';
 import { fusedKernels } from '../../engine/train/gpt-train';
 import { LiveRun, liveMemoryBytes, parseLivePack } from '../../engine/train/live';
 import { resetLongTasks, reportLongTasks, watchLongTasks } from './long-tasks';
@@ -116,8 +116,11 @@ test('counting vs learning: the held-out numbers are npm run eval’s, and the r
   await figure.getByRole('textbox', { name: 'Your text, scored both ways' }).fill(text);
   const mine = figure.locator(`[data-testid="mine"][data-text="${text}"]`);
   await expect(mine).toBeVisible();
-  const { train } = brownSplit();
-  const grams = ngramBaselines(train, [text]);
+  // counts refit here from the training split; the λs are the ones npm run training-data tuned
+  // (the same grid search as npm run eval's, too slow to repeat in a test)
+  const { lambda2, lambda3 } = JSON.parse(readFileSync('static/data/brown-heldout.json', 'utf8')) as { lambda2: number; lambda3: number };
+  const e = new CharNgram(brownSplit().train).estimates([text]);
+  const grams = { unigram: ngramNats(e, 1, 0, 0), bigram: ngramNats(e, 2, lambda2, 0), trigram: ngramNats(e, 3, lambda2, lambda3) };
   const chars = [...text].length + 1;
   const ids = model.tokenizer.encode(text);
   const stream = [model.config.eos_token_id, ...ids, model.config.eos_token_id];
