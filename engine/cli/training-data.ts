@@ -47,7 +47,7 @@ run(async () => {
     tokenizer: Tokenizer.train(slice.join('\n'), liveRecipe.vocabSize).toJSON(),
     train: slice,
     heldout: heldout.slice(0, 12),
-    sentence: 'The jury said that the city had no money to pay for the new school, and the mayor agreed.',
+    sentence: 'The jury said that the city had no money.',
     prompt: 'The'
   };
   const liveJson = JSON.stringify(live);
