@@ -26,6 +26,14 @@ export interface NgramBaselines {
   chars: number; // characters scored
 }
 
+// A model's counts as plain arrays (JSON): the code point of each character id (id 0 is "\n"; the
+// unknown symbol, id V - 1, has none) and the nonzero trigram counts as (flat index, count) pairs,
+// the flat index of (a, b, c) being (a·V + b)·V + c.
+export interface NgramCounts {
+  chars: number[];
+  trigrams: number[];
+}
+
 // A character model fit on some paragraphs: counts indexed by character id (UNK is id V - 1).
 export class CharNgram {
   readonly ids = new Map<number, number>(); // code point -> id
@@ -57,6 +65,41 @@ export class CharNgram {
       }
     }
     this.total = total;
+  }
+
+  // The trigram counts, sparse: what a page needs to rebuild this model without the training text.
+  // Every scored character adds one to n1, n2 and n3 alike, so n1 and n2 are sums of n3.
+  toCounts(): NgramCounts {
+    const chars = [...this.ids.keys()]; // in id order: a Map keeps insertion order
+    const trigrams: number[] = [];
+    this.n3.forEach((n, i) => {
+      if (n > 0) trigrams.push(i, n);
+    });
+    return { chars, trigrams };
+  }
+
+  // The model toCounts() describes, equal count for count.
+  static fromCounts(c: NgramCounts): CharNgram {
+    if (c.chars[0] !== 10 || new Set(c.chars).size !== c.chars.length || c.trigrams.length % 2 !== 0) {
+      throw new EngineError('bad_data', 'These n-gram counts are malformed: chars must start with "\\n", hold no repeats, and trigrams come in (index, count) pairs.');
+    }
+    const m = Object.create(CharNgram.prototype) as { -readonly [K in keyof CharNgram]: CharNgram[K] };
+    m.ids = new Map(c.chars.map((cp, i) => [cp, i]));
+    const V = (m.V = c.chars.length + 1);
+    m.n1 = new Float64Array(V);
+    m.n2 = new Float64Array(V * V);
+    m.n3 = new Float64Array(V * V * V);
+    let total = 0;
+    for (let k = 0; k < c.trigrams.length; k += 2) {
+      const [i, n] = [c.trigrams[k], c.trigrams[k + 1]];
+      if (!Number.isInteger(i) || i < 0 || i >= V * V * V || !(n > 0)) throw new EngineError('bad_data', `Trigram entry ${k / 2} (${i}, ${n}) is out of range.`);
+      m.n3[i] += n;
+      m.n2[i % (V * V)] += n;
+      m.n1[i % V] += n;
+      total += n;
+    }
+    m.total = total;
+    return m as CharNgram;
   }
 
   // "\n\n" + paragraph + "\n" as ids; the first two are context only.

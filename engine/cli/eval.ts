@@ -1,4 +1,4 @@
-// npm run eval -- [--json] [--model DIR] [--stride S]
+// npm run eval -- [--json] [--model DIR] [--stride S] [--paragraphs N]
 // Held-out cross-entropy in nats per character, for the model and for character unigram, bigram
 // and interpolated-trigram baselines (engine/ngram.ts), all on the Brown held-out split (every
 // 20th paragraph, never trained on).
@@ -8,10 +8,13 @@
 // slide by half a context (or --stride tokens), and each token is scored once with at least half a
 // context before it. The summed token losses are divided by the number of characters: every
 // paragraph's characters plus one for its end (the <|endoftext|> token, the n-grams' "\n").
+// --paragraphs N scores only the first N held-out paragraphs (the n-grams' counts and λs are the
+// same): the slice the training chapter's figure scores in the page.
 import { ngramBaselines, scoredChars } from '../ngram';
 import { tokenStream } from '../train/data';
 import { streamLoss } from '../train/evaluate';
 import { createTrainState, setParams, wasmKernels } from '../train/gpt-train';
+import { EngineError } from '../errors';
 import { brownSplit } from './corpus';
 import { loadModelDir, parseArgs, run } from './common';
 
@@ -24,9 +27,9 @@ export interface EvalResult {
 }
 
 // The model's held-out loss alone (the probe and the model card need no baselines to get it).
-export async function heldoutLoss(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void): Promise<{ natsPerChar: number; chars: number; tokens: number; natsPerToken: number; stride: number }> {
+export async function heldoutLoss(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void, paragraphs?: number): Promise<{ natsPerChar: number; chars: number; tokens: number; natsPerToken: number; stride: number }> {
   const model = loadModelDir(dir);
-  const { heldout } = brownSplit();
+  const heldout = heldoutParagraphs(paragraphs);
   const T = model.config.n_positions;
   const state = createTrainState(model.config, 8, T, await wasmKernels());
   setParams(state, model.params);
@@ -37,10 +40,10 @@ export async function heldoutLoss(dir: string | undefined, stride?: number, onPr
   return { natsPerChar: loss.nats / chars, chars, tokens: loss.tokens, natsPerToken: loss.nats / loss.tokens, stride: s };
 }
 
-export async function evaluateModel(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void): Promise<EvalResult> {
-  const loss = await heldoutLoss(dir, stride, onProgress);
-  const { train, heldout } = brownSplit();
-  const ngram = ngramBaselines(train, heldout);
+export async function evaluateModel(dir: string | undefined, stride?: number, onProgress?: (done: number, total: number) => void, paragraphs?: number): Promise<EvalResult> {
+  const loss = await heldoutLoss(dir, stride, onProgress, paragraphs);
+  const { train } = brownSplit();
+  const ngram = ngramBaselines(train, heldoutParagraphs(paragraphs));
   return {
     model: loss.natsPerChar,
     unigram: ngram.unigram,
@@ -50,11 +53,19 @@ export async function evaluateModel(dir: string | undefined, stride?: number, on
   };
 }
 
+// The held-out split, or its first n paragraphs.
+function heldoutParagraphs(n?: number): string[] {
+  const { heldout } = brownSplit();
+  if (n === undefined) return heldout;
+  if (!Number.isInteger(n) || n < 1 || n > heldout.length) throw new EngineError('bad_argument', `--paragraphs must be a whole number from 1 to ${heldout.length}, got ${n}.`);
+  return heldout.slice(0, n);
+}
+
 if (process.argv[1]?.endsWith('eval.ts')) {
   run(async () => {
-    const args = parseArgs(process.argv.slice(2), { json: 'boolean', model: 'string', stride: 'number' });
+    const args = parseArgs(process.argv.slice(2), { json: 'boolean', model: 'string', stride: 'number', paragraphs: 'number' });
     const progress = args.json ? undefined : (d: number, n: number) => process.stderr.write(`\rscoring held-out windows ${d}/${n}`);
-    const r = await evaluateModel(args.model, args.stride, progress);
+    const r = await evaluateModel(args.model, args.stride, progress, args.paragraphs);
     if (args.json) {
       process.stdout.write(JSON.stringify({ model: r.model, unigram: r.unigram, bigram: r.bigram, trigram: r.trigram }) + '\n');
       return;
