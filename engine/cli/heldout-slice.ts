@@ -9,7 +9,7 @@ import { brownSplit } from './corpus';
 import { heldoutSlice } from './eval';
 import { parseArgs, repoRoot, run } from './common';
 
-export const SLICE_CHARS = 4000;
+export const SLICE_CHARS = 2000; // about 560 tokens: 8 windows, one batch of the B = 8 forward pass per precision
 export const slicePath = join(repoRoot, 'src', 'lib', 'engine', 'heldout-slice.json');
 
 export function sliceFile(chars = SLICE_CHARS): { chars: number; source: string; paragraphs: string[] } {

@@ -21,6 +21,7 @@ import { createSamplingApi } from './sampling';
 import { createHeadsApi } from './heads';
 import { createEmbeddingsApi } from './embeddings';
 import { createBlockApi } from './block';
+import { createFilesApi } from './files';
 
 // The engine's state as the chapter-specific calls see it. Each figure family adds its calls in a
 // file of its own (inspect.ts: traces of the forward pass) that takes this context, and
@@ -273,6 +274,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
     ...createHeadsApi(context),
     ...createEmbeddingsApi(context),
     ...createBlockApi(context),
+    ...createFilesApi(context),
 
     // Download a model's three files from baseUrl (a folder URL) and build it. It runs nowhere
     // until setBackend is called.
