@@ -55,6 +55,7 @@ test('quantize: each precision\'s held-out loss equals eval --quantize on the sa
     const row = figure.locator(`table[data-testid="sizes"] tr[data-precision="${precision}"]`);
     const cell = row.locator('[data-testid="loss"]');
     const cli = evalCli(precision);
+    await expect(cell).toHaveAttribute('data-value', /\d/, { timeout: 300_000 }); // scored after the figure is ready
     expect(cli.precision).toBe(precision);
     const onPage = Number(await cell.getAttribute('data-value'));
     console.log(`${precision}: page ${onPage}, cli ${cli.model} nats/char; ${await row.locator('[data-testid="bytes"]').getAttribute('data-value')} bytes`);
