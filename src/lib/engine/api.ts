@@ -23,6 +23,7 @@ import { createEmbeddingsApi } from './embeddings';
 import { createBlockApi } from './block';
 import { createGenerationApi } from './generation';
 import { createTrainingApi } from './training';
+import { createFilesApi } from './files';
 
 // The engine's state as the chapter-specific calls see it. Each figure family adds its calls in a
 // file of its own (inspect.ts: traces of the forward pass) that takes this context, and
@@ -277,6 +278,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
     ...createBlockApi(context),
     ...createGenerationApi(context),
     ...createTrainingApi(context),
+    ...createFilesApi(context),
 
     // Download a model's three files from baseUrl (a folder URL) and build it. It runs nowhere
     // until setBackend is called.
