@@ -3,7 +3,7 @@
 // token; without it each step reruns the whole context (the same numbers, much more work).
 import type { Runner } from './backend';
 import { checkTokens } from './gpt';
-import { checkSampling, distribution, sample, Rng, type SamplingOptions } from './sampling';
+import { checkSampling, distribution, sample, Rng, type Distribution, type SamplingOptions } from './sampling';
 import { EngineError } from './errors';
 import type { GPTConfig } from './config';
 
@@ -22,6 +22,8 @@ export interface Step {
   top: { id: number; p: number }[]; // the distribution after temperature/top-k/top-p, most likely first
   keptMass: number; // the probability mass top-k/top-p kept before renormalising
   chosen: number;
+  dist: Distribution; // what `chosen` was drawn from: a figure shows this rather than recomputing it
+  fed: number; // tokens this step's forward pass computed; the others' keys and values came from the cache
   cacheLength: number; // tokens whose keys and values were cached after this step's forward pass
   stop?: StopReason; // set on the last step
 }
@@ -52,7 +54,7 @@ export async function* generate(runner: Runner, config: GPTConfig, prompt: reado
     const dist = distribution(logits, opts);
     const chosen = sample(dist, rng.next());
     const top = Array.from(dist.kept.subarray(0, topN), (id) => ({ id, p: dist.probs[id] }));
-    const step: Step = { context: context.slice(), top, keptMass: dist.keptMass, chosen, cacheLength: cache.length };
+    const step: Step = { context: context.slice(), top, keptMass: dist.keptMass, chosen, dist, fed: feed.length, cacheLength: cache.length };
     context.push(chosen);
     step.stop = chosen === eot ? 'eot' : n >= opts.maxTokens ? 'max_tokens' : context.length > config.n_positions ? 'context_full' : undefined;
     yield step;

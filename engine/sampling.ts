@@ -12,6 +12,8 @@ export interface Distribution {
   probs: Float32Array; // (V) after temperature, top-k and top-p; zero outside the kept set
   kept: Int32Array; // ids of the kept tokens, most likely first
   keptMass: number; // probability the kept set had before it was renormalised to 1
+  full: Float64Array; // (V) after temperature alone, before top-k and top-p cut it
+  order: Int32Array; // (V) every id, most likely first (ties by id); kept is its first kept.length
 }
 
 // At or below this temperature the distribution is exactly greedy, the limit T -> 0 of
@@ -78,7 +80,7 @@ export function distribution(logits: Float32Array, opts: SamplingOptions): Distr
   const V = logits.length;
   const p = softmaxWithTemperature(logits, opts.temperature);
   // sort ids by probability, ties by id, so the kept set is well defined
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
+  const order = Int32Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
   let n = Math.min(opts.topK ?? V, V);
   while (n > 1 && p[order[n - 1]] === 0) n--; // a token with probability 0 (greedy, underflow) is never kept
   const topP = opts.topP ?? 1;
@@ -96,7 +98,7 @@ export function distribution(logits: Float32Array, opts: SamplingOptions): Distr
   for (let i = 0; i < n; i++) keptMass += p[order[i]];
   const probs = new Float32Array(V);
   for (let i = 0; i < n; i++) probs[order[i]] = p[order[i]] / keptMass;
-  return { probs, kept: Int32Array.from(order.slice(0, n)), keptMass: Math.min(keptMass, 1) };
+  return { probs, kept: order.slice(0, n), keptMass: Math.min(keptMass, 1), full: p, order };
 }
 
 // Draw one id from a distribution with a uniform number u in [0, 1).

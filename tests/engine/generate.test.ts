@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCpuRunner } from '../../engine/backends/cpu';
 import { generate, type Step } from '../../engine/generate';
 import { forward } from '../../engine/gpt';
-import { distribution } from '../../engine/sampling';
+import { distribution, Rng, sample } from '../../engine/sampling';
 import { EngineError } from '../../engine/errors';
 import { testModel } from './helpers';
 
@@ -60,6 +60,64 @@ describe('generate', () => {
     const ids = async (seed: number) => (await collect({ temperature: 1.5, seed, maxTokens: 15 })).map((s) => s.chosen);
     expect(await ids(1)).toEqual(await ids(1));
     expect(await ids(1)).not.toEqual(await ids(2));
+  });
+
+  it('each step hands back the distribution it drew from: the chosen token is in its kept set, with that probability', async () => {
+    const steps = await collect({ temperature: 0.8, topK: 6, topP: 0.9, seed: 4, maxTokens: 6, topN: 3 });
+    for (const s of steps) {
+      const { dist } = s;
+      expect(dist.kept).toContain(s.chosen);
+      expect(dist.probs[s.chosen]).toBeGreaterThan(0);
+      // the reported top is that distribution, not another computation of it
+      for (const t of s.top) expect(t.p).toBe(dist.probs[t.id]);
+      expect(s.keptMass).toBe(dist.keptMass);
+      let sum = 0;
+      for (const id of dist.kept) sum += dist.probs[id];
+      expect(sum).toBeCloseTo(1, 6);
+      expect(dist.kept.length).toBeLessThanOrEqual(6);
+    }
+  });
+
+  it('the returned distribution is the one the logits give, and the draw replays from it with the same seed', async () => {
+    const opts = { temperature: 1.3, topK: 20, seed: 11 };
+    const steps = await collect({ ...opts, maxTokens: 5 });
+    const rng = new Rng(opts.seed);
+    for (const s of steps) {
+      const { logits } = forward(model, s.context, { lastOnly: true });
+      const ref = distribution(logits, opts);
+      expect(Array.from(s.dist.kept)).toEqual(Array.from(ref.kept));
+      for (const id of ref.kept) expect(s.dist.probs[id]).toBeCloseTo(ref.probs[id], 5);
+      expect(sample(s.dist, rng.next())).toBe(s.chosen);
+    }
+  });
+
+  it('full and order: the probabilities before the cut, every id most likely first, the kept set their prefix', async () => {
+    const [s] = await collect({ temperature: 0.9, topK: 3, seed: 2, maxTokens: 1 });
+    const { full, order, kept } = s.dist;
+    expect(order.length).toBe(model.config.vocab_size);
+    expect(new Set(order).size).toBe(order.length);
+    for (let i = 1; i < order.length; i++) expect(full[order[i]]).toBeLessThanOrEqual(full[order[i - 1]]);
+    expect(Array.from(order.subarray(0, kept.length))).toEqual(Array.from(kept));
+    let mass = 0;
+    for (const id of kept) mass += full[id];
+    expect(s.dist.keptMass).toBeCloseTo(mass, 12);
+  });
+
+  it('T = 0 picks the argmax: the returned distribution is one-hot on it', async () => {
+    const steps = await collect({ temperature: 0, maxTokens: 4 });
+    for (const s of steps) {
+      expect(Array.from(s.dist.kept)).toEqual([s.chosen]);
+      expect(s.dist.probs[s.chosen]).toBe(1);
+      expect(s.dist.full[s.chosen]).toBe(1);
+      expect(s.dist.order[0]).toBe(s.chosen);
+    }
+  });
+
+  it('fed: the whole prompt on the first step, one token after it with the cache, everything without', async () => {
+    const cached = await collect({ temperature: 1, seed: 1, maxTokens: 4, eotId: -1 });
+    expect(cached.map((s) => s.fed)).toEqual([prompt.length, 1, 1, 1]);
+    const uncached = await collect({ temperature: 1, seed: 1, maxTokens: 4, eotId: -1, useCache: false });
+    expect(uncached.map((s) => s.fed)).toEqual(uncached.map((s) => s.context.length));
   });
 
   it('stops after maxTokens', async () => {

@@ -5,13 +5,13 @@
 //
 // The model runs on a Runner (engine/backend.ts): the CPU reference or WebGPU. Every call that
 // runs the model waits for the one before it, so a backend switch never pulls a runner from under
-// a forward pass, and a generation step always sees its own pass's logits.
+// a forward pass.
 import { createRunner, type BackendName, type Runner } from '../../../engine/backend';
 import { EngineError } from '../../../engine/errors';
 import { generate, type Step, type StopReason } from '../../../engine/generate';
 import { checkTokens } from '../../../engine/gpt';
 import { loadModel, type Model } from '../../../engine/model';
-import { checkSampling, distribution, softmaxWithTemperature } from '../../../engine/sampling';
+import { checkSampling, distribution } from '../../../engine/sampling';
 import type { GPTConfig } from '../../../engine/config';
 import { isBackendChoice, type BackendChoice } from './backend-setting';
 import { readLayout, type FileLayout } from './parameter-file';
@@ -152,7 +152,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
   let layout: FileLayout | null = null;
   let runner: Runner | null = null;
   let runnerEpoch = 0; // which runner a fallback report is about
-  let lastPass: (PassTiming & { logits: Float32Array }) | null = null;
+  let lastPass: PassTiming | null = null;
   const sessions = new Map<number, Session>();
   let nextSession = 1;
 
@@ -174,8 +174,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
     return runner;
   }
 
-  // Every forward pass goes through here, so the page can show what the last one cost and a
-  // generation step can show the distribution its token was drawn from.
+  // Every forward pass goes through here, so the page can show what the last one cost.
   function observed(inner: Runner): Runner {
     return {
       get backend() {
@@ -188,7 +187,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
       async forward(ids, opts) {
         const t0 = performance.now();
         const result = await inner.forward(ids, opts);
-        lastPass = { ms: performance.now() - t0, tokens: ids.length, backend: inner.backend, logits: result.logits };
+        lastPass = { ms: performance.now() - t0, tokens: ids.length, backend: inner.backend };
         return result;
       },
       dispose: () => inner.dispose()
@@ -196,8 +195,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
   }
 
   function timing(): PassTiming {
-    const { ms, tokens, backend } = lastPass!;
-    return { ms, tokens, backend };
+    return { ...lastPass! };
   }
 
   // Every way a download can fail (no answer, an error status, an abort, a connection that breaks
@@ -402,26 +400,21 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
         const step = next.value;
         s.index++;
         s.done = step.stop !== undefined;
-        // The distribution the token was drawn from, recomputed from this pass's logits with the
-        // same function generate used, and the full one before the cut, to show what was cut.
-        const { logits } = lastPass!; // (1, V)
-        const dist = distribution(logits, s.settings);
-        const full = softmaxWithTemperature(logits, s.settings.temperature); // (V)
+        // The distribution the token was drawn from, as generate() used it: the kept set first,
+        // then the most likely of what top-k and top-p cut, to show what the cut took away.
+        const { dist } = step;
         const n = s.settings.topN ?? 8;
-        // the kept set is a prefix of the order by probability (ties by id); continue it past the cut
-        const kept = new Set(dist.kept);
-        const order = Array.from(dist.kept);
-        if (order.length < n) {
-          const rest = Array.from({ length: logits.length }, (_, i) => i)
-            .filter((i) => !kept.has(i))
-            .sort((a, b) => full[b] - full[a] || a - b);
-          order.push(...rest.slice(0, n - order.length));
-        }
-        const top = order.slice(0, n).map((id) => ({ id, text: tokenString(m, id), pFull: full[id], p: dist.probs[id], kept: kept.has(id) }));
+        const top = Array.from(dist.order.subarray(0, Math.max(n, 0)), (id, rank) => ({
+          id,
+          text: tokenString(m, id),
+          pFull: dist.full[id],
+          p: dist.probs[id],
+          kept: rank < dist.kept.length
+        }));
         return {
           index: s.index,
           context: step.context,
-          fed: lastPass!.tokens,
+          fed: step.fed,
           top,
           keptCount: dist.kept.length,
           keptMass: step.keptMass,
