@@ -56,7 +56,7 @@ export const widgets: WidgetEntry[] = [
   // chapter 1
   { name: 'next-token', title: 'The next token', chapter: 'the-loop', load: () => import('$lib/widgets/NextTokenDistribution.svelte'), size: { width: 720, height: 560 },
     params: [text('prompt', 'He looked at her and'), temperature(1)] },
-  { name: 'generation', title: 'Generation, one token at a time', chapter: 'the-loop', load: () => import('$lib/widgets/GenerationSteps.svelte'), size: { width: 800, height: 720 }, steps: ['step'],
+  { name: 'generation', title: 'The loop, one step at a time', chapter: 'the-loop', load: () => import('$lib/widgets/GenerationSteps.svelte'), size: { width: 800, height: 720 }, steps: ['step'],
     params: [
       text('prompt', 'She opened the door and'),
       temperature(0.8),
@@ -65,7 +65,7 @@ export const widgets: WidgetEntry[] = [
       { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the random seed of the draws' },
       { name: 'step', prop: 'step', type: 'int', min: 0, max: 256, default: 0, doc: 'how many tokens have been generated' }
     ] },
-  { name: 'parameter-file', title: 'The parameter file', chapter: 'the-loop', load: () => import('$lib/widgets/ParameterFile.svelte'), size: { width: 800, height: 640 },
+  { name: 'parameter-file', title: 'The parameter file, model.safetensors', chapter: 'the-loop', load: () => import('$lib/widgets/ParameterFile.svelte'), size: { width: 800, height: 640 },
     params: [{ name: 'tensor', prop: 'selected', type: 'text', default: 'wte.weight', doc: 'the tensor whose values show (a name from the file, e.g. h.0.attn.c_attn.weight)' }] },
   // chapter 2
   { name: 'tokenizer', title: 'Text as tokens', chapter: 'tokens', load: () => import('$lib/widgets/TokenizerView.svelte'), size: { width: 800, height: 520 }, steps: ['token'],
@@ -80,14 +80,14 @@ export const widgets: WidgetEntry[] = [
   { name: 'languages', title: 'The same words, in tokens', chapter: 'tokens', load: () => import('$lib/widgets/TokenLanguages.svelte'), size: { width: 800, height: 640 },
     params: [{ name: 'mode', prop: 'mode', type: 'choice', choices: ['greeting', 'sentence'], default: 'greeting', doc: 'which text is compared across languages' }] },
   // chapter 3
-  { name: 'embedding-map', title: 'The embedding map', chapter: 'embeddings', load: () => import('$lib/widgets/EmbeddingMap.svelte'), size: { width: 800, height: 760 },
+  { name: 'embedding-map', title: 'Every token of our vocabulary, as a point', chapter: 'embeddings', load: () => import('$lib/widgets/EmbeddingMap.svelte'), size: { width: 800, height: 760 },
     params: [
       { name: 'query', prop: 'query', type: 'text', default: 'he', doc: 'the token whose neighbours are listed' },
       text('text', 'She opened the door and saw her brother.', 'the text whose tokens are marked on the map')
     ] },
-  { name: 'arithmetic', title: 'Arithmetic on embeddings', chapter: 'embeddings', load: () => import('$lib/widgets/VectorArithmetic.svelte'), size: { width: 800, height: 600 },
+  { name: 'arithmetic', title: 'Arithmetic with embeddings: a − b + c', chapter: 'embeddings', load: () => import('$lib/widgets/VectorArithmetic.svelte'), size: { width: 800, height: 600 },
     params: [{ name: 'words', prop: 'words', type: 'words', count: 4, default: ['king', 'man', 'woman', 'queen'], doc: 'four words separated by commas: a − b + c, and the word expected' }] },
-  { name: 'positions', title: 'Position embeddings', chapter: 'embeddings', load: () => import('$lib/widgets/PositionEmbeddings.svelte'), size: { width: 800, height: 640 }, steps: ['token'],
+  { name: 'positions', title: 'Position embeddings, and what the first block receives', chapter: 'embeddings', load: () => import('$lib/widgets/PositionEmbeddings.svelte'), size: { width: 800, height: 640 }, steps: ['token'],
     params: [text('text', 'The dog saw the other dog.'), { ...(token() as object), default: 4 } as Param] },
   // chapter 4
   { name: 'attention', title: 'Attention inspector', chapter: 'attention', load: () => import('$lib/widgets/AttentionInspector.svelte'), size: { width: 800, height: 760 }, steps: ['token', 'head'],
@@ -96,30 +96,30 @@ export const widgets: WidgetEntry[] = [
   { name: 'qkv', title: 'Queries, keys and values', chapter: 'attention', load: () => import('$lib/widgets/QueryKeyValue.svelte'), size: { width: 800, height: 760 }, steps: ['token', 'head'],
     params: [text('prompt', 'The cat sat on the mat because it was tired.'), layer(), head(), token('the query token i (past the end: the last token)'),
       { name: 'key', prop: 'key', type: 'int', min: 0, max: (m) => m.n_positions - 1, default: null, doc: 'the key token j (past the query: the query itself)' }] },
-  { name: 'causal-mask', title: 'The causal mask, step by step', chapter: 'attention', load: () => import('$lib/widgets/CausalMask.svelte'), size: { width: 800, height: 760 }, steps: ['step', 'token'],
+  { name: 'causal-mask', title: 'Causal mask, step by step', chapter: 'attention', load: () => import('$lib/widgets/CausalMask.svelte'), size: { width: 800, height: 760 }, steps: ['step', 'token'],
     params: [text('prompt', 'The cat sat on the mat because it was tired.'), layer(), head(), token('the row worked through (past the end: the last token)'),
       { name: 'step', prop: 'step', type: 'int', min: 0, max: 3, default: 0, doc: 'the step of the computation shown' }] },
-  { name: 'heads-grid', title: 'Every head at once', chapter: 'attention', load: () => import('$lib/widgets/HeadsGrid.svelte'), size: { width: 800, height: 720 },
+  { name: 'heads-grid', title: 'Every head, on your text', chapter: 'attention', load: () => import('$lib/widgets/HeadsGrid.svelte'), size: { width: 800, height: 720 },
     params: [text('text', 'The dog saw the cat, and the cat saw the dog.')] },
-  { name: 'ablation', title: 'Switching heads off', chapter: 'attention', load: () => import('$lib/widgets/HeadAblation.svelte'), size: { width: 800, height: 720 },
+  { name: 'ablation', title: 'Switch a head off', chapter: 'attention', load: () => import('$lib/widgets/HeadAblation.svelte'), size: { width: 800, height: 720 },
     params: [text('text', 'When he came home, he'), layer(), { ...(head() as object), also: ['all'], doc: 'the head switched off, counted from 0, or all' } as Param] },
   // chapter 5
-  { name: 'block', title: 'Inside one block', chapter: 'block', load: () => import('$lib/widgets/BlockDiagram.svelte'), size: { width: 800, height: 760 }, steps: ['token', 'layer'],
+  { name: 'block', title: 'One block, with this text’s numbers', chapter: 'block', load: () => import('$lib/widgets/BlockDiagram.svelte'), size: { width: 800, height: 760 }, steps: ['token', 'layer'],
     params: [text('prompt', 'The old man walked slowly down the road'), layer(), token()] },
-  { name: 'residual', title: 'Reading the residual stream', chapter: 'block', load: () => import('$lib/widgets/LogitLens.svelte'), size: { width: 800, height: 640 }, steps: ['token'],
+  { name: 'residual', title: 'The next-token guess, layer by layer', chapter: 'block', load: () => import('$lib/widgets/LogitLens.svelte'), size: { width: 800, height: 640 }, steps: ['token'],
     params: [text('prompt', 'She walked into the room and sat down on the'), token()] },
-  { name: 'neurons', title: 'Neurons of the feed-forward layer', chapter: 'block', load: () => import('$lib/widgets/FfnNeurons.svelte'), size: { width: 800, height: 720 }, steps: ['layer'],
+  { name: 'neurons', title: 'MLP neurons and what excites them', chapter: 'block', load: () => import('$lib/widgets/FfnNeurons.svelte'), size: { width: 800, height: 720 }, steps: ['layer'],
     params: [text('prompt', 'In 1961 the city council voted to raise taxes on the new houses.'), layer(1)] },
   { name: 'param-count', title: 'Where the parameters are', chapter: 'block', load: () => import('$lib/widgets/ParamCount.svelte'), size: { width: 800, height: 560 }, params: [] },
   // chapter 6
-  { name: 'sampling', title: 'Sampling controls', chapter: 'sampling', load: () => import('$lib/widgets/SamplingFigure.svelte'), size: { width: 800, height: 760 }, steps: ['temperature', 'top_p'],
+  { name: 'sampling', title: 'Temperature, top-k, top-p', chapter: 'sampling', load: () => import('$lib/widgets/SamplingFigure.svelte'), size: { width: 800, height: 760 }, steps: ['temperature', 'top_p'],
     params: [
       text('prompt', 'The old man looked at the'),
       temperature(1),
       { name: 'top_k', prop: 'topK', type: 'int', min: 0, max: 40, off: 0, default: 0, doc: 'keep only the k most likely tokens (1 to 40); 0 is off' },
       { name: 'top_p', prop: 'topP', type: 'number', min: 0.05, max: 1, default: 1, doc: 'keep the smallest set of tokens whose probability reaches p; 1 is off' }
     ] },
-  { name: 'dice', title: 'Same distribution, different seeds', chapter: 'sampling', load: () => import('$lib/widgets/SamplingDice.svelte'), size: { width: 800, height: 720 }, steps: ['seed', 'temperature'],
+  { name: 'dice', title: 'Same logits, different dice', chapter: 'sampling', load: () => import('$lib/widgets/SamplingDice.svelte'), size: { width: 800, height: 720 }, steps: ['seed', 'temperature'],
     params: [text('prompt', 'She opened the door and'), temperature(1),
       { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the seed of the first die' }] }
 ];
