@@ -32,6 +32,30 @@ const config = {
       // tests (which do not load SvelteKit) can import it too
       $engine: 'engine'
     },
+    // The Content Security Policy of every page. A prerendered page carries it in a <meta> tag, with
+    // the hash of Kit's one inline script (its start-up call) added to script-src; any other inline
+    // script is refused. Everything comes from the site itself: the engine worker, the model files,
+    // the comparison tokenizers (bundled). 'wasm-unsafe-eval' lets WebAssembly compile (the WASM
+    // backend); inline styles are allowed because Svelte and KaTeX write style attributes; data:
+    // and blob: images are the export's pictures. frame-ancestors cannot be set from a <meta> tag,
+    // so the header that lets any site frame an embed is sent by the server: see static/_headers,
+    // vite.config.ts (preview) and docs/teaching.md.
+    csp: {
+      mode: 'hash',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self', 'wasm-unsafe-eval'],
+        'worker-src': ['self'],
+        'connect-src': ['self'],
+        'img-src': ['self', 'data:', 'blob:'],
+        'style-src': ['self', 'unsafe-inline'],
+        'font-src': ['self', 'data:'],
+        'frame-src': ['self'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'form-action': ['self']
+      }
+    },
     prerender: {
       // Every chapter is reached from the home page's links, so crawling finds them all; the
       // chapter route also lists its entries explicitly.

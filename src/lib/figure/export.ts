@@ -62,7 +62,7 @@ export function figureSvg(el: HTMLElement, caption: string, model: string): Pict
     if (c instanceof HTMLTextAreaElement) c.textContent = src.value;
     else if (c instanceof HTMLInputElement) {
       c.setAttribute('value', src.value);
-      if (src.checked) c.setAttribute('checked', '');
+      if ((src as HTMLInputElement).checked) c.setAttribute('checked', '');
     }
   });
   clone.querySelectorAll('.figure-tools, .figure-copied').forEach((n) => n.remove());
