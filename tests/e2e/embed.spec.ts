@@ -133,21 +133,22 @@ for (const entry of widgets) {
   }
 }
 
-// Values an attacker might put in a link. Each goes into every parameter of every widget.
+// Values an attacker might put in a link, all in one string, so one page load tries them all in
+// every parameter at once.
 const hostile = [
   '<img src=x onerror="window.__pwned=1" data-pwned>',
   'javascript:window.__pwned=1',
   '</script><script>window.__pwned=1</script>',
-  '"><svg onload=window.__pwned=1 data-pwned>',
-  'x'.repeat(20_000)
-];
-// raw query strings: malformed percent-encoding and lone surrogates (as UTF-8 bytes and as %uD800)
-const rawHostile = ['%E0%A4%A', '%ZZ%', '%ED%A0%80', '%uD800', '%F0%9F%98'];
+  '"><svg onload=window.__pwned=1 data-pwned>'
+].join(' ');
+// raw in the query string: malformed percent-encoding and lone surrogates (as UTF-8 bytes and as %uD800)
+const rawHostile = '%E0%A4%A%ZZ%%ED%A0%80%uD800%F0%9F%98%';
+// longer than the text cap (the server refuses over 16 kB of request line, so not in every parameter)
+const long = 'x'.repeat(2_500);
 
 test.describe('hostile values in every parameter', () => {
   for (const entry of widgets) {
     test(`${entry.name}: hostile parameters are shown as text or dropped with a note`, async ({ page }) => {
-      test.setTimeout(240_000);
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('dialog', (d) => {
@@ -155,9 +156,11 @@ test.describe('hostile values in every parameter', () => {
         void d.dismiss();
       });
       const names = [...entry.params.map((p) => p.name), 'theme', 'unknown_key'];
+      const longNames = [...entry.params.filter((p) => p.type === 'text').map((p) => p.name), entry.params.find((p) => p.type !== 'text')?.name ?? 'theme'];
       const cases = [
-        ...hostile.map((v) => names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(v)}`).join('&')),
-        ...rawHostile.map((v) => names.map((n) => `${n}=${v}`).join('&')),
+        names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(hostile)}`).join('&'),
+        names.map((n) => `${n}=${rawHostile}`).join('&'),
+        longNames.map((n) => `${n}=${long}`).join('&'),
         // a lone surrogate in the string itself: the browser sends it as U+FFFD
         names.map((n) => `${n}=a\uD800b`).join('&')
       ];
@@ -172,13 +175,10 @@ test.describe('hostile values in every parameter', () => {
           expect(v.length).toBeLessThanOrEqual(16 * Number(modelConfig.n_positions));
           expect(v.isWellFormed(), `well-formed: ${v.slice(0, 30)}`).toBe(true);
         }
-        // a text shown from the link is the link's text, as text
-        const textParam = entry.params.find((p) => p.type === 'text');
-        if (textParam && query.startsWith(`${textParam.name}=`) === false && hostile.some((h) => query.includes(encodeURIComponent(h)))) {
-          const v = hostile.find((h) => query.includes(encodeURIComponent(h)))!;
-          const boxes = await inputValues(fig);
-          if (textParam.name !== 'tensor') expect(boxes).toContain(v.slice(0, 16 * Number(modelConfig.n_positions)));
-        }
+        // a text from the link is in its box as the very characters of the link: text, not markup
+        const textParam = entry.params.find((p) => p.type === 'text' && p.name !== 'tensor');
+        if (textParam && query === cases[0]) expect(await inputValues(fig)).toContain(hostile);
+        if (textParam && query === cases[2]) expect(await inputValues(fig)).toContain(long.slice(0, 16 * Number(modelConfig.n_positions)));
       }
       expect(errors, 'no script error, no dialog').toEqual([]);
     });
