@@ -150,11 +150,26 @@ function decode(s: string): string {
     return decodeURIComponent(plus);
   } catch {
     return plus.replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
-      try {
-        return decodeURIComponent(run);
-      } catch {
-        return run;
+      // a UTF-8 character is 1 to 4 escapes: take the longest that decodes, else keep one escape
+      const bytes = run.match(/%[0-9a-fA-F]{2}/g)!;
+      let out = '';
+      for (let i = 0; i < bytes.length; ) {
+        let n = Math.min(4, bytes.length - i);
+        for (; n > 0; n--) {
+          try {
+            out += decodeURIComponent(bytes.slice(i, i + n).join(''));
+            break;
+          } catch {
+            // shorter
+          }
+        }
+        if (n === 0) {
+          out += bytes[i];
+          n = 1;
+        }
+        i += n;
       }
+      return out;
     });
   }
 }
