@@ -72,10 +72,14 @@ test('Present fills the screen, the arrow keys step through the tokens, Escape l
   const box = (await fig.boundingBox())!;
   const view = page.viewportSize()!;
   expect(box.width).toBeGreaterThanOrEqual(view.width - 1);
+  // the arrows walk the tokens (the row shown follows), Enter locks one
+  const row = fig.locator('p.rowtitle');
   await page.keyboard.press('ArrowRight');
-  await expect(fig).toHaveAttribute('data-token', '3');
+  await expect(row).toHaveAttribute('data-row', '3');
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowLeft');
+  await expect(row).toHaveAttribute('data-row', '1');
+  await page.keyboard.press('Enter');
   await expect(fig).toHaveAttribute('data-token', '1');
   await page.keyboard.press('Escape');
   await expect(fig).not.toHaveClass(/presenting/);

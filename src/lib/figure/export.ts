@@ -108,9 +108,10 @@ export async function svgToPng(p: Picture, scale = 2): Promise<Blob> {
   const img = new Image();
   img.width = p.width;
   img.height = p.height;
-  const url = URL.createObjectURL(new Blob([p.svg], { type: 'image/svg+xml' }));
-  try {
-    img.src = url;
+  // a data: URL, not a blob: one: Chromium taints a canvas that draws a foreignObject SVG from a
+  // blob: URL, and a tainted canvas cannot be saved
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(p.svg)}`;
+  {
     await img.decode();
     const canvas = document.createElement('canvas');
     canvas.width = Math.round(p.width * scale);
@@ -119,8 +120,6 @@ export async function svgToPng(p: Picture, scale = 2): Promise<Blob> {
     ctx.scale(scale, scale);
     ctx.drawImage(img, 0, 0, p.width, p.height);
     return await new Promise<Blob>((ok, fail) => canvas.toBlob((b) => (b ? ok(b) : fail(new Error('The browser could not encode the PNG.'))), 'image/png'));
-  } finally {
-    URL.revokeObjectURL(url);
   }
 }
 
