@@ -74,8 +74,8 @@ for (const entry of widgets) {
       const has = await fig.getAttribute(`data-${attr}`);
       if (has !== null) await expect(fig, `data-${attr}`).toHaveAttribute(`data-${attr}`, values[name]);
     }
-    // the tokens drawn for the link's text are the engine's
-    if (values.text === text) {
+    // the tokens drawn for the link's text are the engine's (bpe draws its own merges instead)
+    if (values.text === text && entry.name !== 'bpe') {
       const strip = fig.locator('[role=listbox], [role=list]').filter({ has: page.locator('[data-id]') }).first();
       if (await strip.count()) {
         const ids = await strip.locator('[data-id]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-id'))));
