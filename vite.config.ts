@@ -1,8 +1,22 @@
 import { sveltekit } from '@sveltejs/kit/vite';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+// What a host must send for embeds, since a <meta> CSP cannot say frame-ancestors: any site may
+// frame our pages. The rest of the policy is in each page's <meta> tag (svelte.config.js). Kit's
+// preview server serves the pages itself (preview.headers does not reach them), so this sets the
+// header before it.
+const frameAnyone: Plugin = {
+  name: 'explorable-llm:frame-ancestors',
+  configurePreviewServer(server) {
+    server.middlewares.use((_req, res, next) => {
+      res.setHeader('Content-Security-Policy', 'frame-ancestors *');
+      next();
+    });
+  }
+};
 
 export default defineConfig({
-  plugins: [sveltekit()],
+  plugins: [frameAnyone, sveltekit()],
   server: {
     // The engine lives beside src/, and chapters in content/; both are imported by the site.
     fs: { allow: ['engine', 'content'] }

@@ -17,6 +17,8 @@ const gpuEnv: Record<string, string> = existsSync(swiftshader)
 // Unit tests run in Node against the engine and the site's plain TypeScript helpers.
 // Browser tests (tests/e2e) belong to Playwright and are kept out of here.
 export default defineConfig({
+  // the embed registry names its components by $lib path (loaded only by the site)
+  resolve: { alias: { $lib: new URL('./src/lib', import.meta.url).pathname } },
   test: {
     environment: 'node',
     include: ['tests/**/*.test.ts'],
