@@ -1,8 +1,9 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
+import { chapterMeta } from './scripts/chapter-meta.js';
 
 export default defineConfig({
-  plugins: [sveltekit()],
+  plugins: [chapterMeta(), sveltekit()],
   server: {
     // The engine lives beside src/, and chapters in content/; both are imported by the site.
     fs: { allow: ['engine', 'content'] }
