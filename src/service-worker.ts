@@ -20,10 +20,42 @@ sw.addEventListener('install', (event) => {
     (async () => {
       const cache = await caches.open(cacheName);
       await cache.addAll(precache);
+      await cacheWorkerModules(cache);
       await sw.skipWaiting(); // the new build takes over at once rather than on the next visit
     })()
   );
 });
+
+// The engine worker and the modules it imports (the WebGPU backend, the comparison tokenizers'
+// encodings) are bundled apart from the app and are not in `build`; find them from the code that
+// starts the worker, and follow their imports, static and dynamic, so they work offline too.
+async function cacheWorkerModules(cache: Cache): Promise<void> {
+  const seen = new Set<string>();
+  const queue: string[] = [];
+  const found = (code: string, base: string, pattern: RegExp) => {
+    for (const m of code.matchAll(pattern)) {
+      const url = new URL(m[1], new URL(base, sw.location.origin)).pathname;
+      if (!seen.has(url) && !precached.has(url)) {
+        seen.add(url);
+        queue.push(url);
+      }
+    }
+  };
+  const relative = /["'`](\.{1,2}\/[^"'`]+\.js)["'`]/g;
+  for (const file of build) {
+    if (!file.includes('/workers/') || !file.endsWith('.js')) continue;
+    const code = await (await cache.match(file))?.text();
+    if (code) found(code, file, relative);
+  }
+  while (queue.length > 0) {
+    const url = queue.shift()!;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`service worker: ${url} answered ${response.status}`);
+    await cache.put(url, response.clone());
+    found(await response.text(), url, relative);
+  }
+  for (const url of seen) precached.add(url);
+}
 
 sw.addEventListener('activate', (event) => {
   event.waitUntil(
