@@ -1,6 +1,6 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
-import { chapterMeta } from './scripts/chapter-meta.js';
+import { chapterMeta } from './scripts/chapter-meta';
 
 export default defineConfig({
   plugins: [chapterMeta(), sveltekit()],

@@ -14,9 +14,9 @@ export interface Chapter extends ChapterMeta {
   load: () => Promise<Component>;
 }
 
-// Front matter read at build time (scripts/chapter-meta.js), the chapter bodies lazily (one per
+// Front matter read at build time (scripts/chapter-meta.ts), the chapter bodies lazily (one per
 // route): importing `metadata` from the chapters' modules would load every chapter's figures.
-const metadata = frontMatter as Record<string, ChapterMeta>;
+const metadata: Record<string, Partial<ChapterMeta>> = frontMatter;
 const bodies = import.meta.glob<Component>('/content/*.md', { import: 'default' });
 
 const fileName = /^\/content\/(\d+)-([a-z0-9-]+)\.md$/;
