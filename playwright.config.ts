@@ -24,7 +24,10 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
     baseURL: `http://localhost:${port}`,
-    trace: 'retain-on-failure'
+    trace: 'retain-on-failure',
+    // The site's service worker would answer requests that tests route (download.spec.ts) from its
+    // cache; only tests/e2e/offline.spec.ts lets it run.
+    serviceWorkers: 'block'
   },
   projects: [
     {

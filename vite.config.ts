@@ -1,5 +1,6 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig, type Plugin } from 'vite';
+import { chapterMeta } from './scripts/chapter-meta';
 
 // What a host must send for embeds, since a <meta> CSP cannot say frame-ancestors: any site may
 // frame our pages. The rest of the policy is in each page's <meta> tag (svelte.config.js). Kit's
@@ -16,7 +17,7 @@ const frameAnyone: Plugin = {
 };
 
 export default defineConfig({
-  plugins: [frameAnyone, sveltekit()],
+  plugins: [frameAnyone, chapterMeta(), sveltekit()],
   server: {
     // The engine lives beside src/, and chapters in content/; both are imported by the site.
     fs: { allow: ['engine', 'content'] }

@@ -101,10 +101,9 @@ export interface InferenceReport extends BenchResult {
   device: string; // the machine and browser, in words
 }
 
-export async function runInference(progress: (line: string) => void): Promise<InferenceReport> {
+export async function runInference(progress: (line: string) => void, modelDir: string = defaultModelDir()): Promise<InferenceReport> {
   progress('bundling bench/page/main.ts');
   const { js, webgpuMissing } = await bundle();
-  const modelDir = defaultModelDir();
   const { server, origin } = await serve(js, modelDir);
   const browser = await chromium.launch({
     executablePath: existsSync(CHROMIUM) ? CHROMIUM : undefined,

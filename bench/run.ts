@@ -1,4 +1,5 @@
-// npm run bench [-- inference] [--json]   batch-1 generation in Chromium: ours vs tfjs (bench/inference.ts)
+// npm run bench [-- inference] [--model DIR] [--json]   batch-1 generation in Chromium: ours vs tfjs (bench/inference.ts),
+//                                          on the shipped model or any model folder, with the memory-bandwidth bound
 // npm run bench -- train [--json] [--threads N]   training throughput in Node: ours (1 thread, fused kernels
 //                                          on 1 and N threads, N = 2 by default) vs tfjs-wasm (bench/train.ts)
 //
@@ -10,13 +11,17 @@ import { run } from '../engine/cli/common';
 import { runInference, type InferenceReport } from './inference';
 import type { Row } from './page/main';
 
-const usage = 'usage: npm run bench [-- inference | train] [--json] [--steps N] [--batch B] [--seq T] [--threads N]';
+const usage = 'usage: npm run bench [-- inference | train] [--model DIR] [--json] [--steps N] [--batch B] [--seq T] [--threads N]';
 
 function parse(argv: string[]) {
-  const out = { command: 'inference', json: false, numbers: {} as Record<string, number> };
+  const out = { command: 'inference', json: false, numbers: {} as Record<string, number>, model: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') out.json = true;
+    else if (a === '--model') {
+      out.model = argv[++i];
+      if (!out.model) throw new EngineError('bad_argument', `--model needs a folder. ${usage}`);
+    }
     else if (/^--(steps|batch|seq|threads)$/.test(a)) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new EngineError('bad_argument', `${a} needs a whole number ≥ 1. ${usage}`);
@@ -44,6 +49,8 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+const by0 = (r: InferenceReport, n: Row['name']) => r.contenders.find((c) => c.row?.name === n)?.row;
+
 function printInference(r: InferenceReport): void {
   const rows = r.contenders.filter((c) => c.row).map((c) => c.row!);
   const out: string[] = [];
@@ -58,6 +65,11 @@ function printInference(r: InferenceReport): void {
   ));
   out.push('');
   for (const c of r.contenders) out.push(c.row ? `${c.name}: ${c.detail}; median over ${c.decodeSteps} decode steps` : `${c.name}: unavailable: ${c.unavailable}`);
+  const bw = r.bandwidth;
+  const cpuRow = by0(r, 'ours-cpu');
+  out.push('');
+  out.push(`memory-bandwidth bound for decode: ${(bw.weightBytes / 1e6).toFixed(1)} MB of float32 weights ÷ ${(bw.bytesPerS / 1e9).toFixed(2)} GB/s read (measured in the page) = ${bw.boundMs.toFixed(3)} ms/token`);
+  if (cpuRow) out.push(`  ours-cpu: ${cpuRow.ms_per_token.toFixed(3)} ms/token = ${(cpuRow.ms_per_token / bw.boundMs).toFixed(2)}× the bound`);
   out.push('');
   out.push('ratios ours/tfjs (time per token and prefill time; below 1 means ours is faster):');
   const by = (n: Row['name']) => rows.find((x) => x.name === n);
@@ -81,12 +93,12 @@ run(async () => {
   const args = parse(process.argv.slice(2));
   const progress = (line: string) => process.stderr.write(line + '\n');
   if (args.command === 'inference') {
-    const report = await runInference(progress);
+    const report = await runInference(progress, args.model);
     if (args.json) {
       const rows = report.contenders.filter((c) => c.row).map(({ row }) => ({
         name: row!.name, ms_per_token: round(row!.ms_per_token), prefill_ms_64: round(row!.prefill_ms_64), tokens_per_s: round(row!.tokens_per_s)
       }));
-      process.stdout.write(JSON.stringify({ rows, device: report.device }) + '\n');
+      process.stdout.write(JSON.stringify({ rows, device: report.device, bandwidth: report.bandwidth }) + '\n');
       for (const c of report.contenders) if (!c.row) progress(`${c.name}: unavailable: ${c.unavailable}`);
     } else printInference(report);
     return;

@@ -127,10 +127,21 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: Map<string, Tens
   return { tensors, metadata };
 }
 
+// One tensor's numbers, decoded when asked: a loader that goes tensor by tensor (to report progress)
+// holds the file and one tensor's float32 copy at a time, not a second copy of everything at once.
+export function decodeTensor(bytes: Uint8Array, entry: HeaderEntry): Float32Array {
+  return decode(bytes, entry.begin, (entry.end - entry.begin) / bytesPerElement[entry.dtype], entry.dtype);
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function decode(bytes: Uint8Array, offset: number, n: number, dtype: string): Float32Array {
   const out = new Float32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, n * bytesPerElement[dtype]);
-  if (dtype === 'F32') {
+  if (dtype === 'F32' && littleEndian) {
+    // the file's bytes are the array's bytes on a little-endian machine: one copy, any alignment
+    new Uint8Array(out.buffer).set(bytes.subarray(offset, offset + 4 * n));
+  } else if (dtype === 'F32') {
     for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
   } else if (dtype === 'BF16') {
     // bfloat16 is the top half of a float32

@@ -45,6 +45,40 @@ export interface BenchResult {
   adapter: string; // the WebGPU adapter the page got, in words
   cores: number;
   model: { name: string; nParams: number; n_positions: number };
+  bandwidth: Bandwidth;
+}
+
+// The decode limit set by memory: a batch-1 decode step reads every weight once (all but one row of
+// wpe), so it cannot take less than weight bytes ÷ read bandwidth. The bandwidth is measured here, in
+// this page, by summing a buffer much larger than the caches: what JavaScript reaches, which may be
+// below the machine's peak, so the bound is a floor only for code that reads as fast as this loop.
+export interface Bandwidth {
+  bytesPerS: number;
+  weightBytes: number;
+  boundMs: number; // weightBytes / bytesPerS, in ms per token
+}
+
+function measureBandwidth(weightBytes: number): Bandwidth {
+  const n = 64 * 2 ** 20; // 256 MB of float32: far past any cache
+  const buf = new Float32Array(n);
+  for (let i = 0; i < n; i += 1024) buf[i] = i & 7;
+  let best = Infinity;
+  let sink = 0;
+  for (let rep = 0; rep < 4; rep++) {
+    const t0 = performance.now();
+    let a = 0, b = 0, c = 0, d = 0; // four chains, so the loop waits on memory rather than on one add
+    for (let i = 0; i < n; i += 4) {
+      a += buf[i];
+      b += buf[i + 1];
+      c += buf[i + 2];
+      d += buf[i + 3];
+    }
+    best = Math.min(best, performance.now() - t0);
+    sink += a + b + c + d;
+  }
+  if (sink === -1) log('impossible'); // keeps the sums alive
+  const bytesPerS = (4 * n) / (best / 1000);
+  return { bytesPerS, weightBytes, boundMs: (weightBytes / bytesPerS) * 1000 };
 }
 
 export interface BenchOptions {
@@ -204,6 +238,8 @@ async function runBench(opts: BenchOptions): Promise<BenchResult> {
     fetch(opts.modelUrl + 'tokenizer.json').then((r) => r.text())
   ]);
   const model = loadModel({ config, safetensors, tokenizer });
+  const C = model.config.n_embd;
+  const weightBytes = Object.entries(model.params).reduce((n, [k, t]) => n + (k === 'wpe.weight' ? 4 * C : t.byteLength), 0);
   const nPositions = model.config.n_positions;
   if (nPositions < PREFILL_TOKENS + 4 || nPositions < DECODE_PROMPT + DECODE_UNTIMED + DECODE_STEPS[0]) {
     throw new Error(`the model's context (${nPositions} tokens) is too short for a ${PREFILL_TOKENS}-token prefill`);
@@ -275,7 +311,8 @@ async function runBench(opts: BenchOptions): Promise<BenchResult> {
     contenders,
     adapter: await adapterInfo(),
     cores: navigator.hardwareConcurrency,
-    model: { name: String(model.meta.explorable_name ?? 'unnamed'), nParams: model.nParams, n_positions: nPositions }
+    model: { name: String(model.meta.explorable_name ?? 'unnamed'), nParams: model.nParams, n_positions: nPositions },
+    bandwidth: measureBandwidth(weightBytes)
   };
 }
 

@@ -1,9 +1,10 @@
 // Helpers shared by the command-line tools (Node only): argument parsing and model loading.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { loadModel, type Model } from '../model';
 import { EngineError } from '../errors';
+import { modelFilesOf, pickFolderFiles, type FolderFiles } from '../model-folder';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const modelsDir = join(repoRoot, 'static', 'models');
@@ -13,13 +14,19 @@ export function defaultModelDir(): string {
   return join(modelsDir, index.default);
 }
 
+// A model folder as the site opens one: config.json, model.safetensors, and tokenizer.json or
+// vocab.json + merges.txt (engine/model-folder.ts says which files count).
 export function loadModelDir(dir: string = defaultModelDir()): Model {
-  const read = (f: string) => readFileSync(join(dir, f));
-  return loadModel({
-    config: read('config.json').toString('utf8'),
-    safetensors: new Uint8Array(read('model.safetensors')),
-    tokenizer: read('tokenizer.json').toString('utf8')
-  });
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new EngineError('bad_folder', `No model folder at ${dir}.`);
+  }
+  const pick = pickFolderFiles(names);
+  const files: FolderFiles = {};
+  for (const name of [pick.config, pick.safetensors, ...pick.tokenizer]) files[name] = new Uint8Array(readFileSync(join(dir, name)));
+  return loadModel(modelFilesOf(files));
 }
 
 type Spec = Record<string, 'string' | 'number' | 'boolean'>;

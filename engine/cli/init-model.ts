@@ -1,4 +1,4 @@
-// npm run init-model -- [--preset tiny] [--seed S] [--vocab N] [--name NAME] [--out DIR]
+// npm run init-model -- [--preset tiny] [--seed S] [--vocab N] [--layers L] [--heads H] [--embd C] [--context T] [--name NAME] [--out DIR]
 // Writes a randomly initialised model of any preset, with a BPE tokenizer trained on the Brown
 // corpus's training split, to static/models/NAME/.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,12 +11,19 @@ import { brownSplit } from './corpus';
 import { modelsDir, parseArgs, run } from './common';
 
 run(() => {
-  const args = parseArgs(process.argv.slice(2), { preset: 'string', seed: 'number', vocab: 'number', name: 'string', out: 'string' });
+  const args = parseArgs(process.argv.slice(2), { preset: 'string', seed: 'number', vocab: 'number', layers: 'number', heads: 'number', embd: 'number', context: 'number', name: 'string', out: 'string' });
   const preset = (args.preset ?? 'tiny') as PresetName;
   if (!(preset in presets)) throw new EngineError('bad_argument', `Unknown preset "${preset}". Known: ${Object.keys(presets).join(', ')}`);
   const vocab = args.vocab ?? presets[preset].vocab_size;
   const tokenizer = Tokenizer.train(brownSplit().train.join('\n'), vocab);
-  const config = makeConfig(preset, { vocab_size: tokenizer.vocabSize, eos_token_id: tokenizer.eotId });
+  // any shape, so tests can make models that differ from the shipped one in every dimension
+  const shape = {
+    ...(args.layers !== undefined && { n_layer: args.layers }),
+    ...(args.heads !== undefined && { n_head: args.heads }),
+    ...(args.embd !== undefined && { n_embd: args.embd }),
+    ...(args.context !== undefined && { n_positions: args.context })
+  };
+  const config = makeConfig(preset, { ...shape, vocab_size: tokenizer.vocabSize, eos_token_id: tokenizer.eotId });
   const name = args.name ?? `${preset}-random`;
   const model = randomModel(config, tokenizer, args.seed ?? 1337);
   const dir = args.out ?? join(modelsDir, name);

@@ -1,6 +1,7 @@
 // The chapter list comes from the files in content/: adding `NN-some-name.md` with a title and a
 // summary in its front matter adds a chapter at /some-name, in the order of NN.
 import type { Component } from 'svelte';
+import frontMatter from 'virtual:chapter-meta';
 
 export interface ChapterMeta {
   title: string;
@@ -13,8 +14,9 @@ export interface Chapter extends ChapterMeta {
   load: () => Promise<Component>;
 }
 
-// Front matter eagerly (small), the chapter bodies lazily (one per route).
-const metadata = import.meta.glob<ChapterMeta>('/content/*.md', { eager: true, import: 'metadata' });
+// Front matter read at build time (scripts/chapter-meta.ts), the chapter bodies lazily (one per
+// route): importing `metadata` from the chapters' modules would load every chapter's figures.
+const metadata: Record<string, Partial<ChapterMeta>> = frontMatter;
 const bodies = import.meta.glob<Component>('/content/*.md', { import: 'default' });
 
 const fileName = /^\/content\/(\d+)-([a-z0-9-]+)\.md$/;

@@ -11,6 +11,7 @@ import { EngineError } from '../../../engine/errors';
 import { generate, type Step, type StopReason } from '../../../engine/generate';
 import { checkTokens } from '../../../engine/gpt';
 import { loadModel, type Model } from '../../../engine/model';
+import { loadFolder, type FolderFiles } from '../../../engine/model-folder';
 import { checkSampling, distribution } from '../../../engine/sampling';
 import type { GPTConfig } from '../../../engine/config';
 import { isBackendChoice, type BackendChoice } from './backend-setting';
@@ -41,6 +42,13 @@ export interface ModelInfo {
   config: GPTConfig;
   nParams: number;
   isRandom: boolean; // config.json says the weights are a random initialisation, not trained
+  opened: boolean; // the reader's own folder, opened from disk, rather than the site's model
+}
+
+// Opening a reader's folder: its files, by name, as the page read them; the preparing after.
+export interface OpenProgress {
+  tensors: number; // parameter tensors checked and converted so far
+  total: number;
 }
 
 export interface LoadProgress {
@@ -155,6 +163,8 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
   let lastPass: PassTiming | null = null;
   const sessions = new Map<number, Session>();
   let nextSession = 1;
+  let choiceInUse: BackendChoice = 'auto'; // the last setBackend's choice: an opened model runs on it too
+  let opening: { aborted: boolean } | null = null;
 
   let queue: Promise<unknown> = Promise.resolve();
   function serial<T>(work: () => Promise<T>): Promise<T> {
@@ -291,13 +301,49 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
       // loadModel has checked the whole file; the layout is only its header, kept to show it
       layout = readLayout(safetensors);
       model = loaded;
-      const meta = model.meta;
-      return {
-        name: typeof meta.explorable_name === 'string' ? meta.explorable_name : (root.split('/').pop() ?? root),
-        config: model.config,
-        nParams: model.nParams,
-        isRandom: meta.explorable_random_init === true
-      };
+      return describe(model, root.split('/').pop() ?? root, false);
+    },
+
+    // A model folder the reader opened: its files' bytes by name (transferred from the page, never
+    // fetched). The new model is built and checked in full beside the one in use, which stays in
+    // use until the new one is ready, and stays for good if anything is wrong with the folder.
+    // Then the new model runs on the backend the reader chose, and every generation ends.
+    async open(files: Record<string, ArrayBuffer>, folderName: string, onProgress?: (p: OpenProgress) => void): Promise<{ info: ModelInfo; backend: BackendInfo }> {
+      if (opening) throw new EngineError('busy', 'Another model is being opened; wait for it or cancel it first.');
+      const signal = { aborted: false };
+      opening = signal;
+      try {
+        const bytes: FolderFiles = {};
+        for (const [name, b] of Object.entries(files)) bytes[name] = new Uint8Array(b);
+        const loaded = await loadFolder(bytes, { onProgress, signal });
+        const safetensors = Object.entries(bytes).find(([n]) => /(^|[/\\])model\.safetensors$/.test(n))![1];
+        const newLayout = readLayout(safetensors);
+        return await serial(async () => {
+          if (signal.aborted) throw new EngineError('cancelled', 'Opening the model was cancelled; the model in use is unchanged.');
+          const next = await createRunner(loaded, { backend: choiceInUse }).catch(async (e) => {
+            if (!(e instanceof EngineError && e.code === 'no_webgpu')) throw e;
+            return createRunner(loaded, { backend: 'cpu' });
+          });
+          sessions.clear();
+          runner?.dispose();
+          runnerEpoch++;
+          runner = observed(next);
+          model = loaded;
+          layout = newLayout;
+          lastPass = null;
+          return {
+            info: describe(loaded, folderName, true),
+            backend: { choice: choiceInUse, backend: next.backend, device: next.device, fallback: null }
+          };
+        });
+      } finally {
+        opening = null;
+      }
+    },
+
+    // Stop the open in progress between two tensors; the model in use stays.
+    cancelOpen(): void {
+      if (opening) opening.aborted = true;
     },
 
     // Run the model on `choice` from now on. `auto` takes WebGPU when it starts and the CPU when
@@ -308,6 +354,7 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
       return serial(async () => {
         if (!isBackendChoice(choice)) throw new EngineError('bad_backend', `Unknown backend "${String(choice)}": use cpu, webgpu or auto.`);
         const m = requireModel();
+        choiceInUse = choice;
         sessions.clear();
         runner?.dispose();
         runner = null;
@@ -447,6 +494,17 @@ export function createEngineApi(fetchFile: Fetch = (url) => fetch(url)) {
       if (!entry.isParam || !data) throw new EngineError('no_tensor', `"${name}" is not one of the model's parameters.`);
       return { name, shape: entry.shape, values: Array.from(data.subarray(0, Math.max(0, count))) };
     }
+  };
+}
+
+function describe(m: Model, fallbackName: string, opened: boolean): ModelInfo {
+  const meta = m.meta;
+  return {
+    name: typeof meta.explorable_name === 'string' ? meta.explorable_name : fallbackName,
+    config: m.config,
+    nParams: m.nParams,
+    isRandom: meta.explorable_random_init === true,
+    opened
   };
 }
 

@@ -2,7 +2,7 @@
 // and the model downloaded, only when the first widget asks (widgets ask when they come near the
 // viewport). `status`, `error`, `info`, `progress`, the backend and the last pass's timing are
 // reactive, so widgets and the engine control can show them.
-import { proxy, wrap, type Remote } from 'comlink';
+import { proxy, transfer, wrap, type Remote } from 'comlink';
 import { base } from '$app/paths';
 import { DEFAULT_MODEL } from '$lib/model';
 import type {
@@ -10,6 +10,7 @@ import type {
   NextTokenOptions, NextTokenResult, ParameterFileInfo, PassTiming, TensorValues
 } from './api';
 import { resolveBackendSetting, type BackendChoice, type BackendSetting } from './backend-setting';
+import { readFolder, type FolderPlan, type ReadProgress } from './open-folder';
 
 export type EngineStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -45,6 +46,11 @@ export class EngineClient {
   // Counts runner changes: a generation's KV cache lives on its runner, so a widget holding one
   // starts again when this moves.
   backendEpoch = $state(0);
+  // Counts models: the page's figures are rebuilt when the reader opens a model of their own.
+  modelEpoch = $state(0);
+  // Opening a reader's folder: how far the reading and preparing are.
+  opening = $state.raw<{ phase: 'reading'; read: ReadProgress } | { phase: 'preparing'; tensors: number; total: number } | null>(null);
+  #openAbort: AbortController | null = null;
 
   readonly modelUrl: string;
   #worker: Worker | null = null;
@@ -90,6 +96,54 @@ export class EngineClient {
       this.notice = `Could not switch the backend: ${failure(e).message}`;
       throw e;
     }
+  }
+
+  // Open the reader's model folder (planned by planFolder): read its files here, hand them to the
+  // worker, which builds and checks the model beside the one in use. Until it is ready the figures
+  // keep running the model they have; if anything fails, they keep it for good.
+  async openModel(plan: FolderPlan): Promise<ModelInfo> {
+    if (this.#openAbort) throw new Error('A model is already being opened.');
+    const abort = new AbortController();
+    this.#openAbort = abort;
+    try {
+      this.opening = { phase: 'reading', read: { file: '', loaded: 0, total: plan.bytes } };
+      const remote = await this.#started();
+      const files = await readFolder(plan, (read) => (this.opening = { phase: 'reading', read }), abort.signal);
+      if (abort.signal.aborted) throw Object.assign(new Error('Opening the model was cancelled; the model in use is unchanged.'), { code: 'cancelled' });
+      this.opening = { phase: 'preparing', tensors: 0, total: 0 };
+      const { info, backend } = await remote.open(
+        transfer(files, Object.values(files)),
+        plan.name,
+        proxy((p: { tensors: number; total: number }) => (this.opening = { phase: 'preparing', ...p }))
+      );
+      this.info = info;
+      this.backend = { ...backend, fallback: null };
+      this.lastPass = null;
+      this.backendEpoch++;
+      this.modelEpoch++;
+      return info;
+    } finally {
+      this.#openAbort = null;
+      this.opening = null;
+    }
+  }
+
+  // Back to the site's model after an opened one: downloaded again (the browser's cache usually
+  // has it) and run on the backend in use.
+  async useShipped(): Promise<ModelInfo> {
+    const remote = await this.#started();
+    const info = await remote.load(new URL(this.modelUrl, location.href).href, proxy((p: LoadProgress) => (this.progress = p)));
+    await this.#applyBackend();
+    this.info = info;
+    this.lastPass = null;
+    this.modelEpoch++;
+    return info;
+  }
+
+  // Stop an open in progress: the reading here, or the preparing in the worker.
+  cancelOpen(): void {
+    this.#openAbort?.abort();
+    this.#remote?.cancelOpen().catch(() => {});
   }
 
   async nextToken(prompt: string, opts: NextTokenOptions): Promise<NextTokenResult> {

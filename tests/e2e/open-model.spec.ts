@@ -1,0 +1,181 @@
+// A reader opens a GPT-2-shaped folder of their own. The folders are written here, at test time,
+// with random weights (`npm run init-model`) in a shape unlike the shipped model's (3 layers, 2
+// heads, C = 64, context 64, vocabulary 600), so a figure that assumed the shipped shape would show
+// it. The figures' numbers are compared with `npm run trace --model` on the same folder; bad folders
+// must give a clear error and leave the model in use; nothing may be requested while a folder opens.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { modelConfig, waitForFigures, type TraceOutput } from './site';
+import { countParams, parseConfig } from '../../engine/config';
+import { serializeSafetensors, parseSafetensors } from '../../engine/safetensors';
+import { Tokenizer } from '../../engine/tokenizer';
+
+// GPT-2's files write each byte as one printable character: printable Latin-1 bytes as themselves,
+// the others as the characters from U+0100 on, in byte order
+const gpt2ByteChars: string[] = [];
+for (let b = 0, next = 256; b < 256; b++) {
+  const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  gpt2ByteChars.push(String.fromCharCode(printable ? b : next++));
+}
+
+test.describe.configure({ timeout: 180_000 });
+
+let root = '';
+let small = '';
+const shape = { layers: 3, heads: 2, embd: 64, context: 64, vocab: 600 };
+
+function traceDir(dir: string, prompt: string): TraceOutput {
+  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', dir, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as TraceOutput;
+}
+
+// A copy of the small folder with one file replaced (or removed, with null).
+function variant(name: string, change: Record<string, string | Uint8Array | null>): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) if (!(f in change)) copyFileSync(join(small, f), join(dir, f));
+  for (const [f, data] of Object.entries(change)) if (data !== null) writeFileSync(join(dir, f), data);
+  return dir;
+}
+
+test.beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'open-model-'));
+  small = join(root, 'small-test');
+  execFileSync('npm', ['run', '--silent', 'init-model', '--', '--vocab', String(shape.vocab), '--layers', String(shape.layers), '--heads', String(shape.heads), '--embd', String(shape.embd), '--context', String(shape.context), '--name', 'small-test', '--out', small, '--seed', '7'], { stdio: 'ignore' });
+});
+
+test.afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const files = (dir: string, names = ['config.json', 'model.safetensors', 'tokenizer.json']) => names.map((n) => join(dir, n));
+
+async function panel(page: Page) {
+  const toggle = page.getByTestId('model-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+}
+
+// Pick the files, check what the panel says before anything is read, then open.
+async function openFiles(page: Page, paths: string[] | string, { folder = false } = {}) {
+  await panel(page);
+  await page.getByTestId(folder ? 'model-folder' : 'model-files').setInputFiles(paths);
+}
+
+async function firstTop(page: Page): Promise<{ prompt: string; ids: number[] }> {
+  const first = page.locator('figure.widget').first();
+  const prompt = (await first.locator('ol.bars').getAttribute('data-prompt'))!;
+  const ids = await first.locator('ol.bars li').evaluateAll((li) => li.map((l) => Number(l.getAttribute('data-id'))));
+  return { prompt, ids };
+}
+
+test('an opened folder runs every figure of chapter 1 with the CLI’s numbers, and nothing is requested while it opens', async ({ page }) => {
+  await page.goto('/the-loop?backend=cpu');
+  await waitForFigures(page);
+  const before = await firstTop(page);
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+
+  await openFiles(page, files(small));
+  const plan = page.getByTestId('model-plan');
+  await expect(plan).toContainText('3 layers, 2 heads, C = 64, vocabulary 600, context 64');
+  // the memory it will take, before it starts: two float32 copies of the weights, the file, caches
+  const nParams = countParams(parseConfig(readFileSync(join(small, 'config.json'), 'utf8')));
+  const memory = Number(await page.getByTestId('model-memory').getAttribute('data-value'));
+  expect(memory).toBeGreaterThan(2 * 4 * nParams);
+  await page.getByTestId('model-open').click();
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-opened', 'true');
+  await waitForFigures(page);
+  expect(requests, 'requests while the folder opened and the figures recomputed').toEqual([]);
+
+  const after = await firstTop(page);
+  expect(after.prompt).toBe(before.prompt);
+  expect(after.ids).toEqual(traceDir(small, after.prompt).top.map((t) => t.id));
+  expect(after.ids.every((id) => id < shape.vocab)).toBe(true);
+  await expect(page.getByTestId('model-now')).toContainText(`${nParams.toLocaleString('en')} parameters`);
+
+  // the model lasts for the visit: another chapter, reached by a link, runs it too
+  await page.getByRole('link', { name: 'Chapters' }).click();
+  await page.locator('a[href$="/attention"]').first().click();
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  const fig = page.locator('figure[data-widget="attention"]');
+  await fig.scrollIntoViewIfNeeded();
+  await expect(fig).toHaveAttribute('data-ready', '');
+  // the layer and head pickers count the opened model's layers and heads
+  await expect(fig.getByRole('group', { name: 'Layer' }).getByRole('radio')).toHaveCount(shape.layers);
+  await expect(fig.getByRole('group', { name: 'Head' }).getByRole('radio')).toHaveCount(shape.heads);
+  expect(requests.filter((u) => /models\//.test(u)), 'the shipped model is not fetched again').toEqual([]);
+});
+
+test('a folder picked as a folder, with vocab.json + merges.txt instead of tokenizer.json, opens the same model', async ({ page }) => {
+  // GPT-2's own tokenizer files, written from our tokenizer: bytes in GPT-2's printable alphabet
+  const tok = Tokenizer.fromJSON(readFileSync(join(small, 'tokenizer.json'), 'utf8'));
+  const name = (id: number) => [...tok.tokenBytes(id)].map((b) => gpt2ByteChars[b]).join('');
+  const vocab: Record<string, number> = {};
+  for (let id = 0; id < tok.vocabSize - 1; id++) vocab[name(id)] = id;
+  vocab['<|endoftext|>'] = tok.eotId;
+  const merges = ['#version: 0.2', ...tok.merges.map((m) => `${name(m.pair[0])} ${name(m.pair[1])}`)].join('\n') + '\n';
+  const dir = join(root, 'gpt2-files');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(small, 'config.json'), join(dir, 'config.json'));
+  copyFileSync(join(small, 'model.safetensors'), join(dir, 'model.safetensors'));
+  writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
+  writeFileSync(join(dir, 'merges.txt'), merges);
+  writeFileSync(join(dir, 'README.md'), 'not read');
+
+  await page.goto('/the-loop?backend=cpu');
+  await waitForFigures(page);
+  await openFiles(page, dir, { folder: true });
+  await page.getByTestId('model-open').click();
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await waitForFigures(page);
+  const after = await firstTop(page);
+  expect(after.ids).toEqual(traceDir(dir, after.prompt).top.map((t) => t.id));
+});
+
+test('bad folders: each says what is wrong, and the model in use keeps running', async ({ page }) => {
+  const st = readFileSync(join(small, 'model.safetensors'));
+  const config = JSON.parse(readFileSync(join(small, 'config.json'), 'utf8'));
+  const { tensors } = parseSafetensors(new Uint8Array(st));
+  const without = serializeSafetensors([...tensors].filter(([n]) => n !== 'h.1.mlp.c_fc.weight'));
+  const cases: [string, string[], RegExp][] = [
+    ['truncated', files(variant('truncated', { 'model.safetensors': st.subarray(0, Math.floor(st.length / 2)) })), /cut short|does not fit|do not fit/],
+    ['missing tensor', files(variant('missing', { 'model.safetensors': without })), /tensor "h\.1\.mlp\.c_fc\.weight" is missing/],
+    ['other architecture', files(variant('relu', { 'config.json': JSON.stringify({ ...config, activation_function: 'relu' }) })), /other than GPT-2/],
+    ['vocabulary', files(variant('vocab', { 'config.json': JSON.stringify({ ...config, vocab_size: 700 }) })), /tokenizer has 600 tokens but config\.json says the model has 700/],
+    ['no tokenizer', files(small, ['config.json', 'model.safetensors']), /missing: tokenizer\.json/],
+    ['corrupt header', files(variant('garbage', { 'model.safetensors': new Uint8Array(st.length).fill(0x41) })), /header claims|Corrupt parameter file/]
+  ];
+  await page.goto('/the-loop?backend=cpu');
+  await waitForFigures(page);
+  const shipped = await page.getByTestId('model-control').getAttribute('data-model');
+  const before = await firstTop(page);
+  for (const [what, paths, message] of cases) {
+    await openFiles(page, paths);
+    const open = page.getByTestId('model-open');
+    if (await open.isVisible().catch(() => false)) await open.click();
+    await expect(page.getByTestId('model-error'), what).toHaveText(message);
+    await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', shipped!);
+  }
+  // the figures still run the shipped model: a new pass gives its numbers
+  expect(Number(modelConfig.vocab_size)).toBeGreaterThan(0);
+  const first = page.locator('figure.widget').first();
+  await expect(first.locator('ol.bars li').first()).toHaveAttribute('data-id', String(before.ids[0]));
+});
+
+test('Cancel while it is read stops the open, and the model in use stays', async ({ page }) => {
+  // a larger folder so the read takes a while: 8 layers at C = 256
+  const big = join(root, 'larger');
+  execFileSync('npm', ['run', '--silent', 'init-model', '--', '--vocab', '600', '--layers', '8', '--heads', '4', '--embd', '256', '--context', '64', '--name', 'larger', '--out', big], { stdio: 'ignore' });
+  await page.goto('/the-loop?backend=cpu');
+  await waitForFigures(page);
+  const shipped = await page.getByTestId('model-control').getAttribute('data-model');
+  await openFiles(page, files(big));
+  await page.getByTestId('model-open').click();
+  await expect(page.getByTestId('model-progress')).toBeVisible();
+  await page.getByTestId('model-cancel').click();
+  await expect(page.getByTestId('model-error')).toContainText('cancelled');
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', shipped!);
+  await waitForFigures(page);
+});
