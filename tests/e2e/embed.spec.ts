@@ -37,6 +37,13 @@ function chosen(p: Param): string {
     case 'view': return 'scores';
     case 'words': return 'father,man,woman,mother';
     case 'tensor': return 'h.0.attn.c_attn.weight';
+    case 'other': return 'Cat the the into dog barn old chased.';
+    case 'paragraphs': return '3';
+    case 'force': return String(want().ids[1]); // a token the model knows
+    case 'precision': return 'int8';
+    case 'block': return '1';
+    case 'rank': return '8';
+    case 'max_tokens': return '10';
   }
   throw new Error(`no test value for parameter ${p.name}: add one here`);
 }
@@ -124,8 +131,20 @@ for (const entry of widgets) {
         await expect.poll(() => q().get('words')?.split(',')[0]).toBe('father');
       } else if (entry.params.length === 0) {
         // nothing to change: the address stays as it came
-        await fig.locator('table').first().click();
+        await fig.locator('.title').first().click();
         expect([...q().keys()]).toEqual(['backend']);
+      } else if (await fig.locator('input[type=range], select').count()) {
+        // a slider or a menu of the figure's own: one step of it is a new state in the address
+        const control = fig.locator('input[type=range], select').first();
+        if (await control.evaluate((el) => el.tagName === 'SELECT')) {
+          const values = await control.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+          const now = await control.inputValue();
+          await control.selectOption(values.find((v) => v !== now)!);
+        } else {
+          await control.focus();
+          await control.press('ArrowRight');
+        }
+        await expect.poll(() => [...q().keys()].filter((k) => k !== 'backend').length).toBeGreaterThan(0);
       } else throw new Error(`no interaction for ${entry.name}: add one here`);
       expect(q().get('backend'), 'the page keeps its own parameters').toBe('cpu');
       expect(await page.evaluate(() => history.length)).toBe(before);

@@ -43,6 +43,7 @@ export interface WidgetEntry {
   params: Param[];
   size: { width: number; height: number }; // the iframe a snippet asks for
   steps?: string[]; // the URL names Present's arrow keys step through, first is ← →, second ↑ ↓
+  fixed?: Record<string, unknown>; // props the chapter gives the component, which the embed gives too
 }
 
 // Shared parameter shapes, so every widget spells them the same way.
@@ -55,15 +56,16 @@ const temperature = (fallback = 1): Param => ({ name: 'temperature', prop: 'temp
 export const widgets: WidgetEntry[] = [
   // chapter 1
   { name: 'next-token', title: 'The next token', chapter: 'the-loop', load: () => import('$lib/widgets/NextTokenDistribution.svelte'), size: { width: 720, height: 560 },
-    params: [text('prompt', 'He looked at her and'), temperature(1)] },
+    params: [text('text', 'He looked at her and')] },
   { name: 'generation', title: 'The loop, one step at a time', chapter: 'the-loop', load: () => import('$lib/widgets/GenerationSteps.svelte'), size: { width: 800, height: 720 }, steps: ['step'],
     params: [
-      text('prompt', 'She opened the door and'),
-      temperature(0.8),
-      { name: 'top_k', prop: 'topK', type: 'int', min: 0, max: 4096, off: 0, default: 5, doc: 'keep only the k most likely tokens; 0 is off' },
-      { name: 'top_p', prop: 'topP', type: 'number', min: 0.01, max: 1, default: 0.9, doc: 'keep the smallest set of tokens whose probability reaches p; 1 is off' },
-      { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the random seed of the draws' },
-      { name: 'step', prop: 'step', type: 'int', min: 0, max: 256, default: 0, doc: 'how many tokens have been generated' }
+      text('text', 'She opened the door and'),
+      temperature(1),
+      { name: 'top_k', prop: 'topK', type: 'int', min: 0, max: 4096, off: 0, default: null, doc: 'keep only the k most likely tokens; 0 is off' },
+      { name: 'top_p', prop: 'topP', type: 'number', min: 0.01, max: 1, default: 1, doc: 'keep the smallest set of tokens whose probability reaches p; 1 is off' },
+      { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, doc: 'the random seed of the draws' },
+      { name: 'max_tokens', prop: 'maxTokens', type: 'int', min: 1, max: 128, default: 20, doc: 'how many tokens a run writes at most' },
+      { name: 'step', prop: 'step', type: 'int', min: 0, max: 128, default: 0, doc: 'how many tokens have been generated' }
     ] },
   { name: 'parameter-file', title: 'The parameter file, model.safetensors', chapter: 'the-loop', load: () => import('$lib/widgets/ParameterFile.svelte'), size: { width: 800, height: 640 },
     params: [{ name: 'tensor', prop: 'selected', type: 'text', default: 'wte.weight', doc: 'the tensor whose values show (a name from the file, e.g. h.0.attn.c_attn.weight)' }] },
@@ -121,7 +123,53 @@ export const widgets: WidgetEntry[] = [
     ] },
   { name: 'dice', title: 'Same logits, different dice', chapter: 'sampling', load: () => import('$lib/widgets/SamplingDice.svelte'), size: { width: 800, height: 720 }, steps: ['seed', 'temperature'],
     params: [text('prompt', 'She opened the door and'), temperature(1),
-      { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the seed of the first die' }] }
+      { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the seed of the first die' }] }  ,
+  // chapter 7
+  { name: 'kv-cache', title: 'The KV cache, step by step', chapter: 'generation', load: () => import('$lib/widgets/KvCache.svelte'), size: { width: 800, height: 760 }, steps: ['step', 'layer'],
+    params: [text('text', 'The old man looked at the'),
+      { name: 'step', prop: 'step', type: 'int', min: 0, max: 12, default: 1, doc: 'how many forward passes have run (0: none yet)' }, layer(), head(), temperature(0), { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, doc: 'the random seed of the draws' }] },
+  { name: 'kv-timing', title: 'With and without the cache', chapter: 'generation', load: () => import('$lib/widgets/CacheTiming.svelte'), size: { width: 800, height: 720 },
+    params: [text('text', 'The old man looked at the'), temperature(0), { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, doc: 'the random seed of the draws' }] },
+  { name: 'force-token', title: 'Force a token, see the rest change', chapter: 'generation', load: () => import('$lib/widgets/ForceToken.svelte'), size: { width: 800, height: 640 }, steps: ['step'],
+    params: [text('text', 'The jury said that'),
+      { name: 'step', prop: 'step', type: 'int', min: 1, max: 6, default: 1, doc: 'the step whose token is forced (1: the first new token)' },
+      { name: 'force', prop: 'force', type: 'int', min: 0, max: 65535, default: null, doc: 'the token id forced there (default: the model’s second choice)' },
+      temperature(0), { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, doc: 'the random seed of the draws' }] },
+  // chapter 8
+  { name: 'surprise', title: 'How surprised is the model?', chapter: 'training', load: () => import('$lib/widgets/Surprise.svelte'), size: { width: 800, height: 640 },
+    params: [text('text', 'The jury said that the city had no money to pay for the new school.', 'the real sentence'),
+      { name: 'other', prop: 'other', type: 'text', default: 'School money jury the pay no new said for city the had to that the.', doc: 'the sentence beside it' }] },
+  { name: 'ngram', title: 'Counting vs learning', chapter: 'training', load: () => import('$lib/widgets/NgramVsModel.svelte'), size: { width: 800, height: 640 },
+    params: [{ name: 'paragraphs', prop: 'paragraphs', type: 'int', min: 1, max: 783, default: 8, doc: 'how many held-out paragraphs are scored' },
+      text('text', 'The committee will meet again next week to discuss the new budget.', 'the reader’s own text, scored both ways')] },
+  { name: 'training', title: 'Watch it learn', chapter: 'training', load: () => import('$lib/widgets/LiveTraining.svelte'), size: { width: 800, height: 860 },
+    params: [
+      { name: 'layer', prop: 'layer', type: 'int', min: 0, max: 1, default: 0, doc: 'the layer of the head drawn (the live model has 2)' },
+      { name: 'head', prop: 'head', type: 'int', min: 0, max: 3, default: 0, doc: 'the head drawn (the live model has 4 per layer)' }] },
+  { name: 'scale', title: 'Our run beside the large ones', chapter: 'training', load: () => import('$lib/widgets/TrainingScale.svelte'), size: { width: 800, height: 600 }, params: [] },
+  // chapter 9
+  { name: 'quantize', title: 'Quantize it', chapter: 'two-files', load: () => import('$lib/widgets/Quantize.svelte'), size: { width: 800, height: 900 },
+    params: [text('text', 'The jury said that', 'the prompt continued at each precision'),
+      { name: 'precision', prop: 'precision', type: 'choice', choices: ['fp16', 'int8', 'int4'], default: 'int4', doc: 'the precision whose histogram and errors show' },
+      { name: 'tensor', prop: 'tensor', type: 'text', default: 'h.0.mlp.c_fc.weight', doc: 'the tensor whose weights are drawn' },
+      { name: 'block', prop: 'block', type: 'int', min: 0, max: 65535, default: 0, doc: 'the row (int8) or group (int4) whose levels are drawn' }] },
+  { name: 'model-weights', title: 'What the parameters weigh', chapter: 'two-files', load: () => import('$lib/widgets/ModelWeights.svelte'), size: { width: 800, height: 600 }, params: [] },
+  { name: 'lora', title: 'LoRA: a small delta', chapter: 'two-files', load: () => import('$lib/widgets/Lora.svelte'), size: { width: 800, height: 480 },
+    params: [{ name: 'tensor', prop: 'tensor', type: 'text', default: 'h.0.attn.c_attn.weight', doc: 'the matrix the adapter is put on' },
+      { name: 'rank', prop: 'rank', type: 'int', min: 1, max: 128, default: 4, doc: 'the adapter’s rank r' }] },
+  // chapter 10
+  { name: 'confabulation', title: 'Plausible is not true', chapter: 'what-it-is-not', load: () => import('$lib/widgets/Continuations.svelte'), size: { width: 800, height: 720 },
+    fixed: { name: 'confabulation', title: 'Plausible is not true', text: 'The treaty was signed in', temperature: 0.7, presets: [
+      { label: 'A date', text: 'The treaty was signed in' },
+      { label: 'A name', text: 'The new president of the company is Mr.' },
+      { label: 'A citation', text: 'See the article by' }] },
+    params: [text('text', 'The treaty was signed in'), temperature(0.7), { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the random seed of the draws' }] },
+  { name: 'autocomplete', title: 'A base model autocompletes', chapter: 'what-it-is-not', load: () => import('$lib/widgets/Continuations.svelte'), size: { width: 800, height: 720 },
+    fixed: { name: 'autocomplete', title: 'A base model autocompletes', text: 'What is the capital of France?', presets: [
+      { label: 'Capital', text: 'What is the capital of France?' },
+      { label: 'How', text: 'How do you make bread?' },
+      { label: 'Who', text: 'Who wrote this book?' }] },
+    params: [text('text', 'What is the capital of France?'), temperature(1), { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, doc: 'the random seed of the draws' }] }
 ];
 
 export function findWidget(name: string): WidgetEntry | undefined {
