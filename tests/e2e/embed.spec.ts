@@ -21,8 +21,9 @@ test.describe.configure({ timeout: 120_000 });
 function chosen(p: Param): string {
   switch (p.name) {
     case 'text': return text;
-    case 'layer': return String(L - 1);
-    case 'head': return String(nh - 1);
+    // the last layer and head (a figure with a model of its own, like the live training, has fewer)
+    case 'layer': return String(p.type === 'int' && typeof p.max === 'number' ? Math.min(L - 1, p.max) : L - 1);
+    case 'head': return String(p.type === 'int' && typeof p.max === 'number' ? Math.min(nh - 1, p.max) : nh - 1);
     case 'token': return '3';
     case 'key': return '1';
     case 'temperature': return '0.5';
@@ -133,10 +134,12 @@ for (const entry of widgets) {
         // nothing to change: the address stays as it came
         await fig.locator('.title').first().click();
         expect([...q().keys()]).toEqual(['backend']);
-      } else if (await fig.locator('input[type=range], select').count()) {
+      } else if (await fig.locator('input[type=range], select, input[type=radio]:not(:checked)').first().waitFor({ timeout: 20_000 }).then(() => true, () => false)) {
         // a slider or a menu of the figure's own: one step of it is a new state in the address
-        const control = fig.locator('input[type=range], select').first();
-        if (await control.evaluate((el) => el.tagName === 'SELECT')) {
+        const control = fig.locator('input[type=range], select, input[type=radio]:not(:checked)').first();
+        if (await control.evaluate((el) => el.getAttribute('type') === 'radio')) {
+          await control.check();
+        } else if (await control.evaluate((el) => el.tagName === 'SELECT')) {
           const values = await control.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
           const now = await control.inputValue();
           await control.selectOption(values.find((v) => v !== now)!);

@@ -114,7 +114,7 @@ export class EngineClient {
       const { info, backend } = await remote.open(
         transfer(files, Object.values(files)),
         plan.name,
-        proxy((p: { tensors: number; total: number }) => (this.opening = { phase: 'preparing', ...p }))
+        proxy((p: { tensors: number; total: number }) => void (this.opening = { phase: 'preparing', ...p }))
       );
       this.info = info;
       this.backend = { ...backend, fallback: null };
@@ -132,7 +132,7 @@ export class EngineClient {
   // has it) and run on the backend in use.
   async useShipped(): Promise<ModelInfo> {
     const remote = await this.#started();
-    const info = await remote.load(new URL(this.modelUrl, location.href).href, proxy((p: LoadProgress) => (this.progress = p)));
+    const info = await remote.load(new URL(this.modelUrl, location.href).href, proxy((p: LoadProgress) => void (this.progress = p)));
     await this.#applyBackend();
     this.info = info;
     this.lastPass = null;
@@ -248,7 +248,7 @@ export class EngineClient {
       this.#remote = wrap<EngineApi>(worker);
       const url = new URL(this.modelUrl, location.href).href;
       const info = await Promise.race([
-        this.#remote.load(url, proxy((p: LoadProgress) => (this.progress = p))),
+        this.#remote.load(url, proxy((p: LoadProgress) => void (this.progress = p))),
         crashed
       ]);
       this.info = info;
