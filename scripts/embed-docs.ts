@@ -5,6 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeParam, widgets } from '../src/lib/embed/registry';
 
+// what a parameter without a default value means
+const nullDefault: Record<string, string> = { token: '(the last token)', key: '(the query token)', force: '(the model’s second choice)' };
+
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 export function parameterTables(): string {
@@ -17,7 +20,7 @@ export function parameterTables(): string {
     }
     out.push('| parameter | values | default | what it sets |', '| --- | --- | --- | --- |');
     for (const p of w.params) {
-      const def = p.type === 'words' ? p.default.join(',') : p.default === null ? '(the last token)' : String(p.default);
+      const def = p.type === 'words' ? p.default.join(',') : p.default === null ? nullDefault[p.name] ?? '(off)' : String(p.default);
       out.push(`| \`${p.name}\` | ${cell(describeParam(p))} | ${cell(def)} | ${cell(p.doc)} |`);
     }
     out.push('');
