@@ -491,11 +491,12 @@ describe('npm run train -- --quick and npm run eval -- --json', () => {
     expect(quickRun.val_loss).toBeLessThan(Math.log(quick.vocabSize)); // better than uniform on unseen text
   });
 
-  it('eval --json prints exactly model, unigram, bigram and trigram in nats per character', () => {
+  it('eval --json prints exactly model, unigram, bigram and trigram in nats per character, and the precision', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli/eval.ts', '--json', '--model', quickRun.out], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['model', 'unigram', 'bigram', 'trigram']);
+    expect(Object.keys(out)).toEqual(['model', 'unigram', 'bigram', 'trigram', 'precision']);
+    expect(out.precision).toBe('fp32'); // the weights as trained, unless --quantize says otherwise
     console.log('eval of the quick model:', r.stdout.trim());
     // the baselines order as they must: more context, lower loss
     expect(out.trigram).toBeLessThan(out.bigram);
