@@ -130,6 +130,9 @@ for (const entry of widgets) {
       } else if (entry.name === 'arithmetic') {
         await fig.locator('input[type=text]').first().fill('father');
         await expect.poll(() => q().get('words')?.split(',')[0]).toBe('father');
+      } else if (entry.name === 'parameter-file') {
+        await fig.getByRole('button', { name: /^h\.0\.attn\.c_attn\.weight:/ }).click();
+        await expect.poll(() => q().get('tensor')).toBe('h.0.attn.c_attn.weight');
       } else if (entry.params.length === 0) {
         // nothing to change: the address stays as it came
         await fig.locator('.title').first().click();
