@@ -12,7 +12,7 @@
 // callback of the convention (see docs/teaching.md), then add ONE entry to `widgets` below. The
 // embed route, its prerendered pages, the docs table and the tests all read this list.
 import type { Component } from 'svelte';
-import { defaultGuessText } from '$lib/widgets/guess-sentences';
+import { defaultGuessText } from '../widgets/guess-sentences'; // relative: scripts/embed-docs.ts reads this file with tsx
 
 // What the model allows, once it has loaded: the ranges of layer, head and token depend on it.
 export interface ModelLimits {

@@ -1,6 +1,6 @@
 // The sentences of "Guess the next token": the held-out Brown paragraphs shipped with the site
 // (never trained on), cut into sentences of a playable length.
-import slice from '$lib/engine/heldout-slice.json';
+import slice from '../engine/heldout-slice.json';
 
 function sentences(paragraph: string): string[] {
   // a sentence ends at . ! or ? (perhaps inside a closing quote) before a space and a capital or quote
