@@ -12,6 +12,7 @@
 // callback of the convention (see docs/teaching.md), then add ONE entry to `widgets` below. The
 // embed route, its prerendered pages, the docs table and the tests all read this list.
 import type { Component } from 'svelte';
+import { defaultGuessText } from '../widgets/guess-sentences'; // relative: scripts/embed-docs.ts reads this file with tsx
 
 // What the model allows, once it has loaded: the ranges of layer, head and token depend on it.
 export interface ModelLimits {
@@ -139,6 +140,9 @@ export const widgets: WidgetEntry[] = [
   { name: 'surprise', title: 'How surprised is the model?', chapter: 'training', load: () => import('$lib/widgets/Surprise.svelte'), size: { width: 800, height: 640 },
     params: [text('text', 'The jury said that the city had no money to pay for the new school.', 'the real sentence'),
       { name: 'other', prop: 'other', type: 'text', default: 'School money jury the pay no new said for city the had to that the.', doc: 'the sentence beside it' }] },
+  { name: 'guess', title: 'Guess the next token', chapter: 'training', load: () => import('$lib/widgets/Guess.svelte'), size: { width: 800, height: 640 },
+    params: [text('text', defaultGuessText, 'the sentence played (default: the first held-out one)'),
+      { name: 'seed', prop: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, doc: 'orders the choices at each step' }] },
   { name: 'ngram', title: 'Counting vs learning', chapter: 'training', load: () => import('$lib/widgets/NgramVsModel.svelte'), size: { width: 800, height: 640 },
     params: [{ name: 'paragraphs', prop: 'paragraphs', type: 'int', min: 1, max: 783, default: 8, doc: 'how many held-out paragraphs are scored' },
       text('text', 'The committee will meet again next week to discuss the new budget.', 'the reader’s own text, scored both ways')] },

@@ -3,6 +3,7 @@
 // small model trained live in this worker.
 import { checkTokens } from '../../../engine/gpt';
 import { tokenSurprise } from '../../../engine/surprise';
+import { guessSteps, type GuessStep } from '../../../engine/guess';
 import { EngineError } from '../../../engine/errors';
 import { packModel, parseHeldoutPack, scoreNgrams, type HeldoutPack } from '../../../engine/heldout-pack';
 import type { CharNgram } from '../../../engine/ngram';
@@ -69,6 +70,14 @@ export interface TextSurprise {
   ids: number[]; // the text's tokens, each one predicted from <|endoftext|> and the tokens before it
   pieces: string[];
   nats: number[]; // (T) −log P(token | before), nats
+  cut: number; // tokens past the context, left out
+  pass: PassTiming | null; // null when there was nothing to run
+}
+
+export interface TextGuesses {
+  ids: number[]; // the sentence's tokens; the first is given, each later one is guessed
+  pieces: string[];
+  steps: (GuessStep & { pieces: string[] })[]; // per guessed position; pieces: top's tokens as text
   cut: number; // tokens past the context, left out
   pass: PassTiming | null; // null when there was nothing to run
 }
@@ -254,6 +263,25 @@ export function createTrainingApi(ctx: EngineContext) {
         const loss = await streamNats(s, stream);
         const chars = scoredChars([text]);
         return { chars, tokens: loss.tokens, model: loss.nats / chars, natsPerToken: loss.nats / loss.tokens, unigram: grams.unigram, bigram: grams.bigram, trigram: grams.trigram };
+      });
+    },
+
+    // The "guess the next token" game: one forward pass over the sentence's own tokens (as
+    // `npm run trace` reads a prompt), and for each token after the first the model's k best
+    // next tokens and its probability for the one that came.
+    guessChoices(text: string, k: number): Promise<TextGuesses> {
+      return ctx.serial(async () => {
+        const r = ctx.requireRunner();
+        const m = ctx.requireModel();
+        if (text.trim() === '') throw new EngineError('empty_text', 'Type a sentence to guess.');
+        const all = m.tokenizer.encode(text);
+        const ids = all.slice(0, m.config.n_positions); // (T)
+        const cut = all.length - ids.length;
+        if (ids.length < 2) return { ids, pieces: ids.map((id) => ctx.tokenString(id)), steps: [], cut, pass: null };
+        checkTokens(m.config, ids);
+        const { logits } = await r.forward(ids); // (T, V)
+        const steps = guessSteps(logits, ids, m.config.vocab_size, k).map((s) => ({ ...s, pieces: s.top.map((c) => ctx.tokenString(c.id)) }));
+        return { ids, pieces: ids.map((id) => ctx.tokenString(id)), steps, cut, pass: ctx.timing() };
       });
     },
 
