@@ -128,15 +128,19 @@ test('confabulation: every token\'s probability is the engine\'s; the greedy lin
       expect(here, 'greedy tokens compared with the trace').toBeGreaterThanOrEqual(1);
       compared += here;
     } else {
-      // a seeded line is `npm run generate` with that seed at temperature 1 (the figure's default):
-      // the same tokens, and each step's reported top 10 holds the chosen token's p when it ranks there
-      const cli = generate({ prompt, tokens: n, temperature: 1, seed: Number(seed) });
+      // a seeded line is `npm run generate` with that seed at the line's temperature (the chapter
+      // sets it): the same tokens, and each step's reported top 10 holds the chosen token's p when it ranks there
+      const temperature = Number(await run.getAttribute('data-temperature'));
+      expect(temperature).toBeGreaterThan(0);
+      const cli = generate({ prompt, tokens: n, temperature, seed: Number(seed) });
       expect(ids).toEqual(cli.ids);
-      for (let i = 0; i < n; i++) {
-        const top = cli.steps[i].top.find((t) => t.id === ids[promptLen + i]);
-        if (!top) continue;
+      // the p under each token is the model's at temperature 1 (what it believes, not what the dice
+      // used): softmax of the logits of a full pass over the line, as for the greedy line
+      const full = cliLogits((await run.getAttribute('data-text'))!);
+      for (let i = 0; i < n && promptLen + i < full.ids.length; i++) {
+        if (full.ids.slice(0, promptLen + i + 1).join() !== ids.slice(0, promptLen + i + 1).join()) break;
         const p = Number(await toks.nth(i).getAttribute('data-value'));
-        expect(Math.abs(p - top.p)).toBeLessThan(1e-6);
+        expect(Math.abs(p - softmaxAt(full.logits, full.V, promptLen + i - 1, ids[promptLen + i]))).toBeLessThan(1e-5);
         await expectShown(toks.nth(i), p);
         compared++;
       }
