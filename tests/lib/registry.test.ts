@@ -116,6 +116,11 @@ describe('the registry', () => {
       }
     }
   });
+  it("the guess figure's default sentence is the widget's own (the first held-out sentence)", async () => {
+    const { defaultGuessText: widget } = await import('../../src/lib/widgets/guess-sentences');
+    expect(findWidget('guess')!.params.find((p) => p.name === 'text')!.default).toBe(widget);
+  });
+
   it('docs/teaching.md lists the parameters as the registry has them (npm run embed-docs)', () => {
     expect(readFileSync('docs/teaching.md', 'utf8')).toContain(parameterTables());
   });
