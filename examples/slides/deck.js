@@ -2,7 +2,8 @@
 // src/routes/examples/slides/[file]/+server.ts); if it is missing, the slides stay one long page
 // and say so.
 /* global Reveal */
-if (typeof Reveal === 'object') {
+// reveal.js 5 puts its API on window as a function with methods (older versions: an object)
+if (typeof Reveal === 'function' || typeof Reveal === 'object') {
   Reveal.initialize({ hash: true, width: 1100, height: 720, margin: 0.02, embedded: false });
 } else {
   const note = document.createElement('p');

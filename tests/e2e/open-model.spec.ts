@@ -168,6 +168,15 @@ test('Cancel while it is read stops the open, and the model in use stays', async
   // a larger folder so the read takes a while: 8 layers at C = 256
   const big = join(root, 'larger');
   execFileSync('npm', ['run', '--silent', 'init-model', '--', '--vocab', '600', '--layers', '8', '--heads', '4', '--embd', '256', '--context', '64', '--name', 'larger', '--out', big], { stdio: 'ignore' });
+  // a slow disk: each chunk the page reads from a picked file arrives 40 ms late, so the read
+  // lasts seconds however fast this machine is (26 MB in 64 kB chunks: about 16 s)
+  await page.addInitScript(() => {
+    const stream = Blob.prototype.stream;
+    Blob.prototype.stream = function (this: Blob) {
+      const slow = new TransformStream({ transform: (chunk, out) => new Promise<void>((done) => setTimeout(() => (out.enqueue(chunk), done()), 40)) });
+      return stream.call(this).pipeThrough(slow);
+    };
+  });
   await page.goto('/the-loop?backend=cpu');
   await waitForFigures(page);
   const shipped = await page.getByTestId('model-control').getAttribute('data-model');

@@ -14,7 +14,15 @@ const files: Record<string, { path: string; type: string }> = {
   'deck.css': { path: 'examples/slides/deck.css', type: 'text/css' },
   'reveal.js': { path: `${reveal}/reveal.js`, type: 'text/javascript' },
   'reveal.css': { path: `${reveal}/reveal.css`, type: 'text/css' },
-  'white.css': { path: `${reveal}/theme/white.css`, type: 'text/css' }
+  'white.css': { path: `${reveal}/theme/white.css`, type: 'text/css' },
+  // the theme's face, which white.css imports from fonts/ beside it
+  'fonts/source-sans-pro/source-sans-pro.css': { path: `${reveal}/theme/fonts/source-sans-pro/source-sans-pro.css`, type: 'text/css' },
+  ...Object.fromEntries(
+    ['regular', 'italic', 'semibold', 'semibolditalic'].map((face) => [
+      `fonts/source-sans-pro/source-sans-pro-${face}.woff`,
+      { path: `${reveal}/theme/fonts/source-sans-pro/source-sans-pro-${face}.woff`, type: 'font/woff' }
+    ])
+  )
 };
 
 export const entries: EntryGenerator = () => Object.entries(files).filter(([, f]) => existsSync(f.path)).map(([file]) => ({ file }));
