@@ -1,19 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { pages, waitForFigures } from './site';
+import { waitForFigures } from './site';
 
-for (const { name, path } of pages) {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    test(`${name} (${colorScheme}) has no axe violations`, async ({ page }) => {
-      await page.emulateMedia({ colorScheme });
-      await page.goto(path);
-      await waitForFigures(page); // check the figures as a reader sees them, loaded
-      const { violations } = await new AxeBuilder({ page }).analyze();
-      const summary = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-      expect(summary).toEqual([]);
-    });
-  }
-}
+// Every page's axe check, in both themes, runs with its screenshots (screens.spec.ts), on the same
+// load. Here: what a page at rest does not show.
 
 test('the keyboard reaches the skip link first, then the figure’s text box', async ({ page }) => {
   await page.goto('/the-loop');
