@@ -254,9 +254,14 @@ test('theme=dark and theme=light override the viewer’s setting', async ({ brow
     const page = await context.newPage();
     await page.goto(`/embed/sampling?theme=${theme}&backend=cpu`);
     await waitForFigures(page);
+    const red = (css: string) => Number(css.match(/\d+/)![0]);
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-    const [r] = bg.match(/\d+/g)!.map(Number);
-    expect(theme === 'dark' ? r < 60 : r > 200, `${theme} background ${bg}`).toBe(true);
+    expect(theme === 'dark' ? red(bg) < 60 : red(bg) > 200, `${theme} background ${bg}`).toBe(true);
+    // and the marks with colours of their own follow it too: the token tints
+    await page.goto(`/embed/tokenizer?theme=${theme}&backend=cpu`);
+    await waitForFigures(page);
+    const chip = await page.locator('.tinted .chip').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(theme === 'dark' ? red(chip) < 90 : red(chip) > 180, `${theme} token tint ${chip}`).toBe(true);
     await context.close();
   }
 });

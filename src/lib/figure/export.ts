@@ -2,6 +2,8 @@
 // plus the caption and the model's name in small type below it. Canvases (the embedding map) are
 // copied in as images first, since a serialised canvas is blank. The PNG is that SVG drawn at 2×.
 
+import { resolvedColor, usedScheme } from './colors';
+
 const XHTML = 'http://www.w3.org/1999/xhtml';
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -22,9 +24,13 @@ function pageCss(): string {
 // The current values of the page's colour variables, fixed into the picture, so a dark page
 // exports dark and the picture does not change with the viewer's scheme.
 function rootVars(): string {
-  const cs = getComputedStyle(document.documentElement);
-  const names = ['--bg', '--fg', '--muted', '--rule', '--surface', '--surface-2', '--accent', '--accent-soft', '--bar', '--bar-track', '--warn-bg', '--warn-fg', '--warn-rule', '--error-bg', '--error-fg', '--font-ui', '--font-prose', '--font-mono'];
-  return `:root, div.export-root { ${names.map((n) => `${n}: ${cs.getPropertyValue(n)};`).join(' ')} }`;
+  const root = document.documentElement;
+  const cs = getComputedStyle(root);
+  // every colour of app.css (each a light-dark() pair, resolved here to this page's scheme)
+  const colors = [...new Set([...pageCss().matchAll(/(--[\w-]+):\s*light-dark\(/g)].map((m) => m[1]))];
+  const fonts = ['--font-ui', '--font-prose', '--font-mono'];
+  const decl = [...colors.map((n) => `${n}: ${resolvedColor(document.body, n)};`), ...fonts.map((n) => `${n}: ${cs.getPropertyValue(n)};`)];
+  return `:root, div.export-root { color-scheme: ${usedScheme(document.body)}; ${decl.join(' ')} }`;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -76,8 +82,8 @@ export function figureSvg(el: HTMLElement, caption: string, model: string): Pict
   const lines = wrapText(caption, Math.max(20, Math.floor(width / 6.5)));
   const foot = 14 * (lines.length + 1) + 16;
   const height = figHeight + foot;
-  const bg = getComputedStyle(document.documentElement).getPropertyValue('--bg') || '#fff';
-  const fg = getComputedStyle(document.documentElement).getPropertyValue('--muted') || '#555';
+  const bg = resolvedColor(document.body, '--bg') || '#fff';
+  const fg = resolvedColor(document.body, '--muted') || '#555';
   const text = [...lines, `Explorable LLM · model ${model}`]
     .map((l, i) => `<text x="8" y="${figHeight + 20 + 14 * i}">${esc(l)}</text>`)
     .join('');
