@@ -26,7 +26,11 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
     baseURL: `http://localhost:${port}`,
-    trace: 'retain-on-failure',
+    // No trace unless asked (PW_TRACE=1 keeps one for each failed test): recording one snapshots
+    // the page's DOM around every action, in the page's main thread, which made the long-task
+    // reports of drags and typing count Playwright's work (measured: 48 tasks over 50 ms while
+    // dragging the temperature slider with a trace, none without) and slowed every test.
+    trace: process.env.PW_TRACE === '1' ? 'retain-on-failure' : 'off',
     // The site's service worker would answer requests that tests route (download.spec.ts) from its
     // cache; only tests/e2e/offline.spec.ts lets it run.
     serviceWorkers: 'block'
