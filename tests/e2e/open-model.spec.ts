@@ -192,3 +192,44 @@ test('Cancel while it is read stops the open, and the model in use stays', async
   await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', shipped!);
   await waitForFigures(page);
 });
+
+test('Keep it in this browser: the next visit offers it again, it opens from storage, and Forget removes it', async ({ page }) => {
+  await page.goto('/the-loop?backend=cpu');
+  await waitForFigures(page);
+  await openFiles(page, files(small));
+  await page.getByTestId('model-keep').check();
+  await page.getByTestId('model-open').click();
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await expect(page.getByTestId('model-kept')).toHaveAttribute('data-name', 'small-test');
+  await expect(page.getByTestId('model-progress'), 'no progress once it is open (a late report must not bring it back)').toHaveCount(0);
+
+  // the next visit: the site's model runs, and the kept one is offered
+  await page.reload();
+  await waitForFigures(page);
+  const shipped = await page.getByTestId('model-control').getAttribute('data-model');
+  expect(shipped).not.toBe('small-test');
+  await panel(page);
+  await expect(page.getByTestId('model-kept')).toContainText('small-test');
+  await page.locator('[data-testid="model-control"] [role="group"]').screenshot({ path: 'test-results/screens/model-kept.png' }); // for a person to look at
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.getByTestId('model-kept-open').click();
+  await expect(page.getByTestId('model-plan')).toContainText('3 layers, 2 heads, C = 64, vocabulary 600, context 64');
+  await expect(page.getByTestId('model-keep'), 'already kept: no second offer').toHaveCount(0);
+  await page.getByTestId('model-open').click();
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await waitForFigures(page);
+  expect(requests, 'opened from storage without a request').toEqual([]);
+  const after = await firstTop(page);
+  expect(after.ids).toEqual(traceDir(small, after.prompt).top.map((t) => t.id));
+
+  // Forget: gone now and on the next visit
+  await panel(page);
+  await page.getByTestId('model-forget').click();
+  await expect(page.getByTestId('model-kept')).toHaveCount(0);
+  await page.reload();
+  await waitForFigures(page);
+  await panel(page);
+  await expect(page.getByTestId('model-drop')).toBeVisible();
+  await expect(page.getByTestId('model-kept')).toHaveCount(0);
+});

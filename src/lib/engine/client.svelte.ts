@@ -105,16 +105,19 @@ export class EngineClient {
     if (this.#openAbort) throw new Error('A model is already being opened.');
     const abort = new AbortController();
     this.#openAbort = abort;
+    // a progress report from the worker can arrive after its answer: once this open is over, it
+    // must not bring the progress back (it would stay on screen, and the buttons disabled)
+    let over = false;
     try {
       this.opening = { phase: 'reading', read: { file: '', loaded: 0, total: plan.bytes } };
       const remote = await this.#started();
-      const files = await readFolder(plan, (read) => (this.opening = { phase: 'reading', read }), abort.signal);
+      const files = await readFolder(plan, (read) => void (over || (this.opening = { phase: 'reading', read })), abort.signal);
       if (abort.signal.aborted) throw Object.assign(new Error('Opening the model was cancelled; the model in use is unchanged.'), { code: 'cancelled' });
       this.opening = { phase: 'preparing', tensors: 0, total: 0 };
       const { info, backend } = await remote.open(
         transfer(files, Object.values(files)),
         plan.name,
-        proxy((p: { tensors: number; total: number }) => void (this.opening = { phase: 'preparing', ...p }))
+        proxy((p: { tensors: number; total: number }) => void (over || (this.opening = { phase: 'preparing', ...p })))
       );
       this.info = info;
       this.backend = { ...backend, fallback: null };
@@ -123,6 +126,7 @@ export class EngineClient {
       this.modelEpoch++;
       return info;
     } finally {
+      over = true;
       this.#openAbort = null;
       this.opening = null;
     }
