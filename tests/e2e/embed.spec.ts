@@ -253,12 +253,17 @@ test('theme=dark and theme=light override the viewer’s setting', async ({ brow
     const context = await browser.newContext({ colorScheme: scheme });
     const page = await context.newPage();
     await page.goto(`/embed/sampling?theme=${theme}&backend=cpu`);
+    // from the first paint, before the page's code has run (it is read as soon as the page loads)
+    const first = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(theme === 'dark' ? Number(first.match(/\d+/)![0]) < 60 : Number(first.match(/\d+/)![0]) > 200, `${theme} background at load ${first}`).toBe(true);
+    await expect(page.locator('figure.widget')).toHaveCount(1);
     await waitForFigures(page);
     const red = (css: string) => Number(css.match(/\d+/)![0]);
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(theme === 'dark' ? red(bg) < 60 : red(bg) > 200, `${theme} background ${bg}`).toBe(true);
     // and the marks with colours of their own follow it too: the token tints
     await page.goto(`/embed/tokenizer?theme=${theme}&backend=cpu`);
+    await expect(page.locator('figure.widget')).toHaveCount(1);
     await waitForFigures(page);
     const chip = await page.locator('.tinted .chip').first().evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(theme === 'dark' ? red(chip) < 90 : red(chip) > 180, `${theme} token tint ${chip}`).toBe(true);
