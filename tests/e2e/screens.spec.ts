@@ -1,4 +1,5 @@
 // Screenshots of every page, wide and narrow, light and dark, for a person to look at:
+// (each page is also watched at rest for a few seconds: no figure may recompute untouched)
 // test-results/screens/<page>-<width>-<scheme>.png, and each figure alone as ...-figure<n>.png.
 // Each screenshot is also checked for what breaks a page without breaking its layout: every
 // figure shows engine numbers (waitForFigures fails on an engine error), the percentages and
@@ -66,11 +67,39 @@ async function check(page: Page, name: string, width: number, colorScheme: 'ligh
   expect(summary, `axe, ${width > 600 ? 'every rule' : 'contrast'} (${colorScheme})`).toEqual([]);
   const file = `test-results/screens/${name}-${width}-${colorScheme}`;
   await page.screenshot({ path: `${file}.png`, fullPage: true });
-  // each figure on its own too, at full resolution, where the details are
+  // each figure on its own too, at full resolution, where the details are (wide: a phone's
+  // figures are the full page's width already)
   const figures = page.locator('figure.widget');
-  for (let i = 0; i < (await figures.count()); i++) {
+  for (let i = 0; i < (width > 600 ? await figures.count() : 0); i++) {
     await figures.nth(i).screenshot({ path: `${file}-figure${i + 1}.png` });
   }
+}
+
+// A figure at rest does no work: once every figure shows its numbers, none goes busy again while
+// nobody touches the page. A figure whose effect reads its own answer (for example the answer
+// tested for "first run" inside a debounced effect) reruns forever and flips aria-busy every
+// debounce period; this catches it on every page. Returns, per figure, how often it went busy.
+async function busyWhileIdle(page: Page, ms: number): Promise<Record<string, number>> {
+  return page.evaluate(
+    (wait) =>
+      new Promise<Record<string, number>>((done) => {
+        const counts: Record<string, number> = {};
+        const watch = new MutationObserver((records) => {
+          for (const r of records) {
+            const el = r.target as HTMLElement;
+            if (el.getAttribute('aria-busy') !== 'true') continue;
+            const key = el.closest('[data-widget]')?.getAttribute('data-widget') ?? el.tagName;
+            counts[key] = (counts[key] ?? 0) + 1;
+          }
+        });
+        watch.observe(document.body, { attributes: true, attributeFilter: ['aria-busy'], subtree: true });
+        setTimeout(() => {
+          watch.disconnect();
+          done(counts);
+        }, wait);
+      }),
+    ms
+  );
 }
 
 for (const { name, path } of pages) {
@@ -84,6 +113,8 @@ for (const { name, path } of pages) {
       await expect(page.locator('figure.widget')).toHaveCount(figuresIn(name));
       for (const pct of await page.locator('figure.widget .pct').allInnerTexts()) expect(pct).toMatch(/^(\d+(\.\d+)?%|0%)$/);
       await check(page, name, width, 'light');
+      // (once per page) at rest, nothing recomputes
+      if (width > 600) expect(await busyWhileIdle(page, 2500), 'figures that went busy with nothing changed').toEqual({});
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForFunction(() => document.getAnimations().length === 0);
