@@ -101,9 +101,11 @@ export interface InferenceReport extends BenchResult {
   device: string; // the machine and browser, in words
 }
 
-export async function runInference(progress: (line: string) => void, modelDir: string = defaultModelDir()): Promise<InferenceReport> {
+export async function runInference(progress: (line: string) => void, modelDir: string = defaultModelDir(), { noWebgpu = false } = {}): Promise<InferenceReport> {
   progress('bundling bench/page/main.ts');
-  const { js, webgpuMissing } = await bundle();
+  const bundled = await bundle();
+  const { js } = bundled;
+  const webgpuMissing = noWebgpu ? 'left out (--no-webgpu)' : bundled.webgpuMissing;
   const { server, origin } = await serve(js, modelDir);
   const browser = await chromium.launch({
     executablePath: existsSync(CHROMIUM) ? CHROMIUM : undefined,

@@ -1,5 +1,7 @@
-// npm run bench [-- inference] [--model DIR] [--json]   batch-1 generation in Chromium: ours vs tfjs (bench/inference.ts),
-//                                          on the shipped model or any model folder, with the memory-bandwidth bound
+// npm run bench [-- inference] [--model DIR] [--no-webgpu] [--json]   batch-1 generation in Chromium: ours vs tfjs
+//                                          (bench/inference.ts), on the shipped model or any model folder, with the
+//                                          memory-bandwidth bound; --no-webgpu leaves out both WebGPU rows (on a
+//                                          software adapter a GPT-2-small token takes them seconds to minutes)
 // npm run bench -- train [--json] [--threads N]   training throughput in Node: ours (1 thread, fused kernels
 //                                          on 1 and N threads, N = 2 by default) vs tfjs-wasm (bench/train.ts)
 //
@@ -11,13 +13,14 @@ import { run } from '../engine/cli/common';
 import { runInference, type InferenceReport } from './inference';
 import type { Row } from './page/main';
 
-const usage = 'usage: npm run bench [-- inference | train] [--model DIR] [--json] [--steps N] [--batch B] [--seq T] [--threads N]';
+const usage = 'usage: npm run bench [-- inference | train] [--model DIR] [--no-webgpu] [--json] [--steps N] [--batch B] [--seq T] [--threads N]';
 
 function parse(argv: string[]) {
-  const out = { command: 'inference', json: false, numbers: {} as Record<string, number>, model: undefined as string | undefined };
+  const out = { command: 'inference', json: false, noWebgpu: false, numbers: {} as Record<string, number>, model: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') out.json = true;
+    else if (a === '--no-webgpu') out.noWebgpu = true;
     else if (a === '--model') {
       out.model = argv[++i];
       if (!out.model) throw new EngineError('bad_argument', `--model needs a folder. ${usage}`);
@@ -93,7 +96,7 @@ run(async () => {
   const args = parse(process.argv.slice(2));
   const progress = (line: string) => process.stderr.write(line + '\n');
   if (args.command === 'inference') {
-    const report = await runInference(progress, args.model);
+    const report = await runInference(progress, args.model, { noWebgpu: args.noWebgpu });
     if (args.json) {
       const rows = report.contenders.filter((c) => c.row).map(({ row }) => ({
         name: row!.name, ms_per_token: round(row!.ms_per_token), prefill_ms_64: round(row!.prefill_ms_64), tokens_per_s: round(row!.tokens_per_s)

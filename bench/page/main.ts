@@ -300,6 +300,7 @@ async function runBench(opts: BenchOptions): Promise<BenchResult> {
   ]);
   await runGroup([
     ['tfjs-webgpu', async () => {
+      if (opts.webgpuMissing?.startsWith('left out')) throw new Error(opts.webgpuMissing);
       if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed (no WebGPU adapter or device)');
       return tfjsDecoder(model, 'webgpu');
     }]
