@@ -3,6 +3,7 @@
 // every contender there (see bench/page/main.ts for what is timed and how).
 import { build, type Plugin } from 'esbuild';
 import { chromium } from '@playwright/test';
+import wabtInit from 'wabt';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus } from 'node:os';
@@ -36,6 +37,18 @@ function webgpuStandIn(reason: string): Plugin {
       }));
     }
   };
+}
+
+// bench/bandwidth.wat as WebAssembly bytes (wabt, as scripts/build-wasm.ts compiles the kernels)
+async function bandwidthProbe(): Promise<Uint8Array> {
+  const wabt = await wabtInit();
+  const mod = wabt.parseWat('bandwidth.wat', readFileSync(join(repoRoot, 'bench', 'bandwidth.wat'), 'utf8'), { simd: true });
+  try {
+    mod.validate();
+    return mod.toBinary({ log: false }).buffer;
+  } finally {
+    mod.destroy();
+  }
 }
 
 async function bundle(): Promise<{ js: string; webgpuMissing?: string }> {
@@ -117,7 +130,7 @@ export async function runInference(progress: (line: string) => void, modelDir: s
     page.on('pageerror', (e) => progress(`  [page error] ${e.message}`));
     await page.goto(origin + '/');
     await page.waitForFunction(() => 'runBench' in window);
-    const opts: BenchOptions = { modelUrl: '/model/', wasmUrl: origin + '/tfjs-wasm/', webgpuMissing };
+    const opts: BenchOptions = { modelUrl: '/model/', wasmUrl: origin + '/tfjs-wasm/', webgpuMissing, bandwidthWasm: [...(await bandwidthProbe())] };
     const result = await page.evaluate((o) => (window as unknown as { runBench(o: BenchOptions): Promise<BenchResult> }).runBench(o), opts);
     const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
     const device = `${cpu}, ${result.cores} logical cores; Chromium ${browser.version()} headless; WebGPU adapter: ${result.adapter}`;

@@ -9,8 +9,10 @@ const prompt = 'The little dog ran to the';
 
 async function openTheLoop(page: Page) {
   await page.goto('/?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // before, the link is a full page load
   await page.getByRole('link', { name: /The loop/ }).click();
   await expect(page).toHaveURL(/\/the-loop$/);
+  await page.locator('html[data-hydrated]').waitFor(); // a click before the page runs is lost
   // the setting from the first page's address holds after moving to the chapter
   await page.getByTestId('engine-toggle').click();
   await expect(page.getByRole('radio', { name: /^CPU/ })).toBeChecked();
@@ -85,6 +87,7 @@ test('choosing a token appends it and runs the model again', async ({ page }) =>
   await expect(page.locator(`ol.bars[data-prompt="${prompt}"]`)).toBeVisible();
 
   await page.locator('ol.bars li[data-rank="0"] button').click();
+  await expect(input).not.toHaveValue(prompt); // the click's update lands a moment later
   const grown = await input.inputValue();
   expect(grown.startsWith(prompt) && grown.length > prompt.length).toBe(true);
   await expect(page.locator('ol.bars')).toHaveAttribute('data-prompt', grown);
