@@ -249,6 +249,19 @@ test('every chapter runs on an opened model: each figure shows numbers, none an 
     await expect(page).toHaveURL(new RegExp(`/${slug}`));
     await expect(page.getByTestId('model-control'), slug).toHaveAttribute('data-model', 'small-test');
     await waitForFigures(page); // fails on any figure's engine error
+    if (slug === 'attention') {
+      // and a figure's numbers are the CLI's for the opened folder: the inspector's row of weights
+      const fig = page.locator('figure[data-widget="attention"]');
+      const text = await fig.locator('textarea').first().inputValue();
+      const want = traceDir(small, text);
+      const [layer, head] = [Number(await fig.getAttribute('data-layer')), Number(await fig.getAttribute('data-head'))];
+      const i = Math.min(3, want.ids.length - 1);
+      await fig.getByRole('listbox').first().getByRole('option').nth(i).click();
+      await expect(fig).toHaveAttribute('data-token', String(i));
+      const shown = await fig.locator('table.row td.w').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+      const row = want.layers[layer].heads[head].weights[i];
+      for (let j = 0; j <= i; j++) expect(Math.abs(shown[j] - row[j]), `attention weight ${i},${j} on the opened model`).toBeLessThan(1e-5);
+    }
     // a figure may say plainly what this model cannot do (a context of 64 tokens cuts long texts)
     for (const note of await page.locator('figure.widget [data-testid="prompt-error"]').allInnerTexts()) console.log(`${slug}: ${note}`);
   }
