@@ -66,6 +66,7 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 // Pairs are Map keys as one number; ids stay below maxVocabSize, so the key is below 2^40.
 const pairKey = (a: number, b: number) => a * maxVocabSize + b;
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 // With the 'u' flag \p{Cs} matches only unpaired surrogates. Doing this up front means the
 // chunking sees exactly the characters that end up as bytes.
@@ -332,6 +333,35 @@ export class Tokenizer {
       opts.onMerge?.(step);
     }
     return new Tokenizer(merges);
+  }
+
+  // This tokenizer grown to vocabSize with merges no text taught it: each joins a learned token
+  // and one more letter (then any byte) into bytes no token has yet, learned tokens in id order,
+  // letters a to z first. For test models of a real model's exact size (GPT-2 small has 50,257
+  // tokens; the Brown corpus teaches about 44,000, and learning even those takes minutes). The
+  // added merges have count 0 when the learned ones have counts: no count chose them.
+  padded(vocabSize: number): Tokenizer {
+    if (!Number.isInteger(vocabSize) || vocabSize < this.vocabSize || vocabSize > maxVocabSize) {
+      throw new EngineError('bad_argument', `padded: vocabSize must be an integer from ${this.vocabSize} to ${maxVocabSize}, got ${vocabSize}.`);
+    }
+    const merges = [...this.merges];
+    const counted = merges.length > 0 && merges[0].count !== null;
+    const have = new Set(this.vocab.map(hexOf));
+    const letters = [...'abcdefghijklmnopqrstuvwxyz'].map((c) => this.byteIds[c.charCodeAt(0)]);
+    const tails = [...letters, ...[...Array(256).keys()].filter((id) => !letters.includes(id))];
+    const heads = merges.length > 0 ? merges.map((m) => m.id) : [...Array(256).keys()];
+    for (const b of tails) {
+      for (const a of heads) {
+        if (256 + merges.length + 1 >= vocabSize) return new Tokenizer(merges, this.pattern, this.bytes);
+        const bytes = new Uint8Array([...this.vocab[a], ...this.vocab[b]]);
+        const hex = hexOf(bytes);
+        if (have.has(hex) || this.ranks.has(pairKey(a, b))) continue;
+        have.add(hex);
+        merges.push({ pair: [a, b], id: 256 + merges.length, count: counted ? 0 : null });
+      }
+    }
+    if (256 + merges.length + 1 < vocabSize) throw new EngineError('bad_argument', `padded: cannot make ${vocabSize} distinct tokens from this vocabulary.`);
+    return new Tokenizer(merges, this.pattern, this.bytes);
   }
 
   encode(text: string, opts: { allowSpecial?: boolean } = {}): number[] {

@@ -220,6 +220,31 @@ describe('training', () => {
   });
 });
 
+describe('padded', () => {
+  it('grows the vocabulary to the size asked, keeps the learned merges first, and every token is new bytes', () => {
+    const big = tok.padded(2000);
+    expect(big.vocabSize).toBe(2000);
+    expect(big.merges.slice(0, tok.merges.length)).toEqual(tok.merges);
+    const seen = new Set<string>();
+    for (let id = 0; id < big.vocabSize; id++) seen.add(Array.from(big.tokenBytes(id)).join(','));
+    expect(seen.size).toBe(big.vocabSize);
+    for (const m of big.merges.slice(tok.merges.length)) expect(m.count).toBe(0);
+    // padding merges that text can reach change its ids, and still round-trip it
+    expect(big.decode(big.encode(corpus))).toBe(corpus);
+    const reloaded = Tokenizer.fromJSON(JSON.stringify(big.toJSON()));
+    expect(reloaded.encode(corpus)).toEqual(big.encode(corpus));
+    expect(tok.padded(tok.vocabSize).merges).toEqual(tok.merges);
+  });
+
+  it('pads a tokenizer that learned nothing, and refuses sizes below its own or out of range', () => {
+    const bare = Tokenizer.train(corpus, 257).padded(300);
+    expect(bare.vocabSize).toBe(300);
+    expect(bare.merges[0].pair).toEqual([0, 97]); // the first byte, then a letter
+    expect(bare.merges[0].count).toBe(null); // no learned merge had a count to follow
+    for (const v of [tok.vocabSize - 1, 1.5, maxVocabSize + 1]) expectEngineError(() => tok.padded(v), 'bad_argument');
+  });
+});
+
 describe('chunks and special tokens', () => {
   it('" cat" and "cat" are different tokens', () => {
     const t = Tokenizer.train('cat cat cat cat cat\ncat\ncat\ncat', 300);
