@@ -70,11 +70,11 @@ export function generate(a: GenerateArgs): GenerateOutput {
 }
 
 // The ready rule. A page is ready when every figure on it (every figure.widget) shows numbers the
-// engine computed, and none shows an engine error. A figure marks its first engine result with
-// data-rank="0" (the top row of a ranked list of probabilities) or data-ready (set only on markup
-// rendered from an engine answer: the parameter file's totals, a started generation's token ids;
-// the shared Figure frame sets it on the figure itself once the figure shows engine numbers);
-// the loading and idle texts carry neither. An engine error (data-testid="engine-error") fails
+// engine computed, and none shows an engine error. Every figure is drawn in the shared Figure
+// frame, which sets data-ready on the figure itself once the figure shows all it computes (its
+// `ready`); the loading and idle states never carry it. Marks inside a figure may appear before
+// the rest (the BPE figure's pair counts, data-rank="0", before its encoded texts), so only the
+// figure's own mark counts. An engine error (data-testid="engine-error") fails
 // the wait with its message, so a screenshot or an axe check never passes on a page whose model
 // did not load. Tests that expect the error use waitForEngineError instead.
 export async function waitForFigures(page: Page): Promise<void> {
@@ -83,7 +83,7 @@ export async function waitForFigures(page: Page): Promise<void> {
   for (let i = 0; i < count; i++) {
     const figure = figures.nth(i);
     await figure.scrollIntoViewIfNeeded();
-    const ready = figure.locator(':scope[data-ready], [data-rank="0"], [data-ready]').first();
+    const ready = figure.locator(':scope[data-ready]');
     const error = figure.getByTestId('engine-error');
     await expect(ready.or(error).first()).toBeVisible();
     if (await error.isVisible()) throw new Error(`figure ${i + 1} shows an engine error instead of numbers: ${await error.innerText()}`);
