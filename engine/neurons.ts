@@ -14,6 +14,14 @@ export interface NeuronExample {
   act: number;
 }
 
+// The sample `npm run neurons` and the page use: this many held-out paragraphs, the first `tokens`
+// tokens of each (fewer when the model's context is shorter), the k largest activations a neuron.
+export const neuronSampleDefaults = { windows: 64, tokens: 128, k: 8 };
+
+export function neuronSampleSource(windows: number, T: number): string {
+  return `${windows} held-out paragraphs of the Brown corpus (the first ${T} tokens of each)`;
+}
+
 // The sample: windows of at most T tokens, taken from paragraphs spread evenly over the list
 // (the first T tokens of each), so the examples do not all come from one text.
 export function sampleWindows(paragraphs: readonly string[], encode: (s: string) => number[], count: number, T: number): number[][] {
@@ -31,7 +39,8 @@ export function sampleWindows(paragraphs: readonly string[], encode: (s: string)
 // (ties: earlier window and token first). `trace` runs the model over one window with mlp.act kept.
 export async function topActivations(
   config: GPTConfig, windows: readonly number[][], k: number,
-  trace: (ids: readonly number[]) => Promise<Trace>
+  trace: (ids: readonly number[]) => Promise<Trace>,
+  onWindow?: (done: number, total: number) => void
 ): Promise<NeuronExample[][][]> {
   const L = config.n_layer;
   const F = 4 * config.n_embd; // neurons per layer
@@ -53,6 +62,7 @@ export async function topActivations(
         }
       }
     }
+    onWindow?.(w + 1, windows.length);
   }
   return best;
 }

@@ -7,11 +7,10 @@ import { writeFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createRunner } from '../backend';
 import { EngineError } from '../errors';
-import { fingerprint, packNeurons, sampleWindows, topActivations } from '../neurons';
+import { fingerprint, neuronSampleDefaults, neuronSampleSource, packNeurons, sampleWindows, topActivations } from '../neurons';
 import { brownSplit } from './corpus';
 import { defaultModelDir, loadModelDir, parseArgs, run } from './common';
 
-export const neuronSampleDefaults = { windows: 64, tokens: 128, k: 8 };
 
 run(async () => {
   const args = parseArgs(process.argv.slice(2), { model: 'string', windows: 'number', tokens: 'number', k: 'number' });
@@ -28,7 +27,7 @@ run(async () => {
   const t0 = performance.now();
   const best = await topActivations(model.config, windows, k, async (ids) => (await runner.forward(ids, { trace: ['mlp.act'], lastOnly: true })).trace);
   const name = typeof model.meta.explorable_name === 'string' ? model.meta.explorable_name : basename(dir);
-  const source = `${windows.length} held-out paragraphs of the Brown corpus (the first ${T} tokens of each)`;
+  const source = neuronSampleSource(windows.length, T);
   const file = packNeurons(name, fingerprint(model.config, model.params), source, k, windows, best);
   const out = join(dir, 'neurons.json');
   writeFileSync(out, JSON.stringify(file) + '\n');

@@ -266,3 +266,36 @@ test('every chapter runs on an opened model: each figure shows numbers, none an 
     for (const note of await page.locator('figure.widget [data-testid="prompt-error"]').allInnerTexts()) console.log(`${slug}: ${note}`);
   }
 });
+
+test('on an opened model the neurons figure finds where each neuron fires, as `npm run neurons --model` does', async ({ page }) => {
+  // the CLI's answer for the same folder (it writes neurons.json into it, as it does for ours)
+  const dir = variant('neurons', {});
+  execFileSync('npm', ['run', '--silent', 'neurons', '--', '--model', dir], { stdio: 'ignore' });
+  const file = JSON.parse(readFileSync(join(dir, 'neurons.json'), 'utf8')) as { layers: number[][][]; source: string };
+
+  await page.goto('/block?backend=cpu');
+  await waitForFigures(page);
+  await openFiles(page, files(dir));
+  await page.getByTestId('model-open').click();
+  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await waitForFigures(page);
+  const fig = page.locator('figure[data-widget="neurons"]');
+  await fig.scrollIntoViewIfNeeded();
+  // not precomputed for this model: the figure says so and offers to find them, with progress
+  await expect(fig.getByTestId('examples-find-note')).toBeVisible();
+  await expect(fig.locator('.contexts li')).toHaveCount(0);
+  await fig.getByTestId('neurons-find').click();
+  await expect(fig.locator('.contexts li').first()).toBeVisible({ timeout: 120_000 });
+  await expect(fig.getByTestId('examples')).toContainText(`${file.source}, for small-test (found in your browser)`);
+
+  const [layer, neuron] = [Number(await fig.getAttribute('data-layer')), Number(await fig.getAttribute('data-neuron'))];
+  const got = await fig.locator('.contexts li').evaluateAll((lis) => lis.map((li) => [Number(li.getAttribute('data-window')), Number(li.getAttribute('data-t')), Number(li.querySelector('[data-value]')!.getAttribute('data-value'))]));
+  expect(got.flat(), `layer ${layer}, neuron ${neuron}`).toEqual(file.layers[layer][neuron]);
+  // another layer and neuron, from the same search
+  const other = (layer + 1) % shape.layers;
+  await fig.getByRole('group', { name: 'layer' }).getByRole('button', { name: String(other), exact: true }).click();
+  await expect(fig).toHaveAttribute('data-layer', String(other));
+  await fig.locator('.ranked button').nth(1).click();
+  const n2 = Number(await fig.getAttribute('data-neuron'));
+  await expect.poll(() => fig.locator('.contexts li').evaluateAll((lis) => lis.map((li) => [Number(li.getAttribute('data-window')), Number(li.getAttribute('data-t')), Number(li.querySelector('[data-value]')!.getAttribute('data-value'))]).flat())).toEqual(file.layers[other][n2]);
+});

@@ -5,10 +5,11 @@
 import { checkTokens, type Trace, type TraceKey } from '../../../engine/gpt';
 import { EngineError } from '../../../engine/errors';
 import { logitLens } from '../../../engine/logit-lens';
-import { fingerprint } from '../../../engine/neurons';
+import { fingerprint, neuronSampleDefaults, neuronSampleSource, packNeurons, sampleWindows, topActivations, type NeuronsFile } from '../../../engine/neurons';
 import { norm, relativeChange, row } from '../../../engine/residual';
 import type { EngineContext, PassTiming } from './api';
 import { createInspectApi, type TextTokens } from './inspect';
+import { downloadHeldoutPack } from './training';
 
 // The points of one block, in the order the stream passes them.
 export const blockPoints = ['in', 'ln1', 'attn.out', 'res1', 'ln2', 'mlp.out', 'res2'] as const;
@@ -160,6 +161,24 @@ export function createBlockApi(ctx: EngineContext) {
     },
 
     // The loaded weights' fingerprint, to check that a precomputed neurons.json describes them.
+    // What `npm run neurons` writes to neurons.json, for the model in use (an opened one has no
+    // file): the same held-out sample (heldoutUrl: static/data/brown-heldout.json), run one window
+    // per engine call, so the page's other figures are answered between them.
+    async findNeurons(heldoutUrl: string, name: string, onProgress?: (p: { done: number; total: number }) => void): Promise<NeuronsFile> {
+      const m = ctx.requireModel();
+      const { heldout } = await downloadHeldoutPack(heldoutUrl);
+      const { windows: count, tokens, k } = neuronSampleDefaults;
+      const T = Math.min(tokens, m.config.n_positions);
+      const windows = sampleWindows(heldout, (s) => m.tokenizer.encode(s), count, T);
+      const forward = (ids: readonly number[]) =>
+        ctx.serial(async () => {
+          if (ctx.requireModel() !== m) throw new EngineError('model_changed', 'Another model was opened while the neurons were being found.');
+          return (await ctx.requireRunner().forward(ids, { trace: ['mlp.act'], lastOnly: true })).trace;
+        });
+      const best = await topActivations(m.config, windows, k, forward, (done, total) => onProgress?.({ done, total }));
+      return packNeurons(name, fingerprint(m.config, m.params), neuronSampleSource(windows.length, T), k, windows, best);
+    },
+
     weightsFingerprint(): string {
       const m = ctx.requireModel();
       return fingerprint(m.config, m.params);

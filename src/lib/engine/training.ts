@@ -82,17 +82,22 @@ export interface TextGuesses {
   pass: PassTiming | null; // null when there was nothing to run
 }
 
+// static/data/brown-heldout.json (its URL from the page), parsed.
+export async function downloadHeldoutPack(url: string): Promise<HeldoutPack> {
+  const response = await fetch(url).catch((e) => {
+    throw new EngineError('download_failed', `Could not download the held-out text: ${e instanceof Error ? e.message : String(e)}.`);
+  });
+  if (!response.ok) throw new EngineError('download_failed', `Could not download the held-out text: the server answered ${response.status}.`);
+  return parseHeldoutPack(await response.json());
+}
+
 export function createTrainingApi(ctx: EngineContext) {
   const packs = new Map<string, Promise<{ pack: HeldoutPack; ngram: CharNgram }>>();
   function heldoutPack(url: string) {
     let p = packs.get(url);
     if (!p) {
       p = (async () => {
-        const response = await fetch(url).catch((e) => {
-          throw new EngineError('download_failed', `Could not download the held-out text: ${e instanceof Error ? e.message : String(e)}.`);
-        });
-        if (!response.ok) throw new EngineError('download_failed', `Could not download the held-out text: the server answered ${response.status}.`);
-        const pack = parseHeldoutPack(await response.json());
+        const pack = await downloadHeldoutPack(url);
         return { pack, ngram: packModel(pack) };
       })();
       p.catch(() => packs.delete(url)); // a failed download may be tried again
