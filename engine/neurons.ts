@@ -94,7 +94,8 @@ export interface NeuronsFile {
 
 export function packNeurons(model: string, fp: string, source: string, k: number, windows: number[][], best: NeuronExample[][][]): NeuronsFile {
   // four decimals keep the file small and are more than a figure shows
-  const round = (x: number) => Math.round(x * 1e4) / 1e4;
+  // (and -0, which JSON writes as 0, is 0 here too, so the file and a result kept in memory agree)
+  const round = (x: number) => Math.round(x * 1e4) / 1e4 || 0;
   return { model, fingerprint: fp, source, k, windows, layers: best.map((layer) => layer.map((list) => list.flatMap((e) => [e.window, e.t, round(e.act)]))) };
 }
 
