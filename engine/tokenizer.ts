@@ -335,28 +335,31 @@ export class Tokenizer {
     return new Tokenizer(merges);
   }
 
-  // This tokenizer grown to vocabSize with merges no text taught it: each joins a learned token
-  // and one more letter (then any byte) into bytes no token has yet, learned tokens in id order,
-  // letters a to z first. For test models of a real model's exact size (GPT-2 small has 50,257
-  // tokens; the Brown corpus teaches about 44,000, and learning even those takes minutes). The
-  // added merges have count 0 when the learned ones have counts: no count chose them.
+  // This tokenizer grown to vocabSize with merges no text taught it: each joins a token (learned
+  // ones in id order, then the padded ones) and one more letter (then any byte) into bytes no
+  // token has yet, letters a to z first. For test models of a real model's exact size (GPT-2
+  // small has 50,257 tokens; the Brown corpus teaches about 44,000, and learning even those takes
+  // minutes). The added merges have count 0 when the learned ones have counts: no count chose them.
   padded(vocabSize: number): Tokenizer {
     if (!Number.isInteger(vocabSize) || vocabSize < this.vocabSize || vocabSize > maxVocabSize) {
       throw new EngineError('bad_argument', `padded: vocabSize must be an integer from ${this.vocabSize} to ${maxVocabSize}, got ${vocabSize}.`);
     }
     const merges = [...this.merges];
     const counted = merges.length > 0 && merges[0].count !== null;
-    const have = new Set(this.vocab.map(hexOf));
+    const have = new Set(this.vocab.map(hexOf)); // <|endoftext|>'s bytes too
+    const bytesOf = this.vocab.slice(0, this.eotId); // id -> its bytes, the padded ids appended
     const letters = [...'abcdefghijklmnopqrstuvwxyz'].map((c) => this.byteIds[c.charCodeAt(0)]);
     const tails = [...letters, ...[...Array(256).keys()].filter((id) => !letters.includes(id))];
     const heads = merges.length > 0 ? merges.map((m) => m.id) : [...Array(256).keys()];
     for (const b of tails) {
-      for (const a of heads) {
+      // the tokens padded so far are heads too, so any size up to the limit can be reached
+      for (const a of [...heads, ...merges.slice(this.merges.length).map((m) => m.id)]) {
         if (256 + merges.length + 1 >= vocabSize) return new Tokenizer(merges, this.pattern, this.bytes);
-        const bytes = new Uint8Array([...this.vocab[a], ...this.vocab[b]]);
+        const bytes = new Uint8Array([...bytesOf[a], ...bytesOf[b]]);
         const hex = hexOf(bytes);
         if (have.has(hex) || this.ranks.has(pairKey(a, b))) continue;
         have.add(hex);
+        bytesOf.push(bytes);
         merges.push({ pair: [a, b], id: 256 + merges.length, count: counted ? 0 : null });
       }
     }

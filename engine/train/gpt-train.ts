@@ -184,6 +184,15 @@ export function createTrainState(config: GPTConfig, B: number, T: number, kernel
   };
 }
 
+// How many floats createTrainState allocates for this shape (parameters, gradients, activations
+// and their gradients, attention scratch): counted by running it with an alloc that only counts,
+// so it cannot drift from what it really allocates.
+export function trainStateFloats(config: GPTConfig, B: number, T: number): number {
+  let n = 0;
+  createTrainState(config, B, T, { ...referenceKernels, alloc: (k) => ((n += k), new Float32Array(0)) });
+  return n;
+}
+
 // Copy named parameters (from initParams or a loaded model) into the flat buffer.
 export function setParams(s: TrainState, params: Params): void {
   for (const [name, , n] of s.layout) {

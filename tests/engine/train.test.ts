@@ -21,7 +21,7 @@ import { attentionBackward, attentionForward, createAttentionScratch } from '../
 import { DataLoader, tokenStream } from '../../engine/train/data';
 import { streamLoss } from '../../engine/train/evaluate';
 import {
-  createTrainState, getParams, referenceKernels, setParams, trainBackward, trainForward, wasmKernels, type TrainKernels
+  createTrainState, getParams, referenceKernels, setParams, trainBackward, trainForward, trainStateFloats, wasmKernels, type TrainKernels
 } from '../../engine/train/gpt-train';
 import { quick } from '../../engine/train/recipes';
 import { Trainer, trainSteps, type TrainRecipe } from '../../engine/train/train';
@@ -211,6 +211,18 @@ function busyParams(config: GPTConfig, seed: number) {
   for (const x of Object.values(p)) for (let i = 0; i < x.length; i++) x[i] += 0.3 * rng.normal();
   return p;
 }
+
+describe('trainStateFloats', () => {
+  it('is what createTrainState really allocates, for shapes unlike each other', () => {
+    for (const [B, T, shape] of [[2, 16, {}], [1, 7, { n_layer: 3, n_head: 4, n_embd: 16 }], [3, 32, { vocab_size: 300, n_positions: 32 }]] as const) {
+      const config = makeConfig('micro', shape);
+      let real = 0;
+      createTrainState(config, B, T, { ...referenceKernels, alloc: (n) => ((real += n), new Float32Array(n)) });
+      expect(trainStateFloats(config, B, T)).toBe(real);
+      expect(real).toBeGreaterThan(2 * config.n_embd * config.vocab_size); // at least the token table and its gradient
+    }
+  });
+});
 
 describe('the whole model', () => {
   const config = makeConfig('micro');

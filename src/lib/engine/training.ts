@@ -10,7 +10,7 @@ import type { CharNgram } from '../../../engine/ngram';
 import { scoredChars } from '../../../engine/ngram';
 import { tokenStream } from '../../../engine/train/data';
 import { StreamScorer } from '../../../engine/train/evaluate';
-import { createTrainState, setParams, trainForward, wasmKernels, type TrainState } from '../../../engine/train/gpt-train';
+import { createTrainState, setParams, trainForward, trainStateFloats, wasmKernels, type TrainState } from '../../../engine/train/gpt-train';
 import { fusedKernels } from '../../../engine/train/gpt-train';
 import { LiveRun, liveMemoryBytes, parseLivePack, type HeldoutPoint } from '../../../engine/train/live';
 import type { StepResult, TrainRecipe } from '../../../engine/train/train';
@@ -91,6 +91,15 @@ export async function downloadHeldoutPack(url: string): Promise<HeldoutPack> {
   return parseHeldoutPack(await response.json());
 }
 
+// The scorer's memory: its training state for B = 2 windows of the full context, and room for the
+// kernels' own packing buffers; at least the 96 MiB the shipped model has always had. Past the
+// limit (GPT-2 small needs about 5 GiB) the scoring figures say so instead of trying.
+const scorerLimit = 2 ** 30;
+function scorerBytes(config: GPTConfig): number {
+  const bytes = 4 * trainStateFloats(config, 2, config.n_positions) + 48 * 2 ** 20;
+  return Math.max(96 * 2 ** 20, Math.ceil(bytes / 65536) * 65536);
+}
+
 export function createTrainingApi(ctx: EngineContext) {
   const packs = new Map<string, Promise<{ pack: HeldoutPack; ngram: CharNgram }>>();
   function heldoutPack(url: string) {
@@ -116,7 +125,17 @@ export function createTrainingApi(ctx: EngineContext) {
     if (!scoring || scoringFor !== m) {
       scoringFor = m;
       scoring = (async () => {
-        const s = createTrainState(m.config, 2, m.config.n_positions, await wasmKernels(96 * 2 ** 20));
+        const bytes = scorerBytes(m.config);
+        if (bytes > scorerLimit) {
+          const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+          throw new EngineError(
+            'too_large',
+            `Scoring text as npm run eval does runs the model's training forward pass, whose buffers for this model (context ${m.config.n_positions.toLocaleString('en')}, ` +
+              `vocabulary ${m.config.vocab_size.toLocaleString('en')}) would take ${gb(bytes)}, more than the ${gb(scorerLimit)} this page gives it. ` +
+              `The other figures run on this model; this one needs a smaller one.`
+          );
+        }
+        const s = createTrainState(m.config, 2, m.config.n_positions, await wasmKernels(bytes));
         setParams(s, m.params);
         return s;
       })();
