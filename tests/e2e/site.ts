@@ -1,8 +1,11 @@
 // What the browser tests need to know about the site: its pages and its model, read from the same
 // files the site is built from.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, type Page } from '@playwright/test';
+
+const execFileAsync = promisify(execFile);
 
 export const chapterSlugs = readdirSync('content')
   .filter((f) => /^\d+-[a-z0-9-]+\.md$/.test(f))
@@ -23,16 +26,35 @@ export interface TraceOutput {
   pieces: string[];
   layers: { heads: { weights: number[][] }[] }[]; // weights[i][j]: how much token i attends to token j
   top: { id: number; text: string; p: number }[];
+  kept_count: number; // the kept set's size (all V without top-k or top-p)
+  kept_mass: number; // the probability it held before renormalising
+  tensors?: Record<string, { shape: number[]; data: number[] }>; // with keys: `h.<l>.<key>` per layer, or `<key>`
+  lens?: { id: number; text: string; p: number }[][][]; // with lens: [position][row][rank], row 0 the embedding
+}
+
+export interface TraceOptions {
+  model?: string; // the model folder (default: the shipped model, modelDir)
+  keys?: string[]; // traced tensors to print too (--keys), e.g. ['x0', 'res2', 'logits']
+  lens?: number; // the logit lens's top k at every position (--lens)
+  temperature?: number; // the distribution's settings (--temperature, --top-k, --top-p)
+  topK?: number;
+  topP?: number;
+  top?: number; // how many kept tokens to list (--top; 10 by default)
 }
 
 // The engine's answer for a prompt, from the command line: the same code the page runs in its
 // worker, run by Node. `ablate` switches heads off for the pass ("2.3", "1.all"; see trace.ts).
-export function trace(prompt: string, ablate?: string): TraceOutput {
-  const extra = ablate === undefined ? [] : ['--ablate', ablate];
-  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', modelDir, ...extra, '--json'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
+export function trace(prompt: string, ablate?: string, opts: TraceOptions = {}): TraceOutput {
+  const args = ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', opts.model ?? modelDir, '--json'];
+  if (ablate !== undefined) args.push('--ablate', ablate);
+  if (opts.keys?.length) args.push('--keys', opts.keys.join(','));
+  if (opts.lens !== undefined) args.push('--lens', String(opts.lens));
+  if (opts.temperature !== undefined) args.push('--temperature', String(opts.temperature));
+  if (opts.topK !== undefined) args.push('--top-k', String(opts.topK));
+  if (opts.topP !== undefined) args.push('--top-p', String(opts.topP));
+  if (opts.top !== undefined) args.push('--top', String(opts.top));
+  // traced tensors (logits are T × V numbers) make a long line
+  const out = execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 2 ** 20 });
   const line = out.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`npm run trace printed no JSON:\n${out}`);
   return JSON.parse(line) as TraceOutput;
@@ -55,11 +77,12 @@ export interface GenerateArgs {
   topP?: number;
   seed: number;
   pastEot?: boolean; // end-of-text stops nothing (--past-eot)
+  model?: string; // the model folder (default: the shipped model, modelDir)
 }
 
 // The engine's generation from the command line, with the same settings as a figure.
 export function generate(a: GenerateArgs): GenerateOutput {
-  const args = ['run', '--silent', 'generate', '--', '--prompt', a.prompt, '--tokens', String(a.tokens), '--temperature', String(a.temperature), '--seed', String(a.seed), '--model', modelDir, '--json'];
+  const args = ['run', '--silent', 'generate', '--', '--prompt', a.prompt, '--tokens', String(a.tokens), '--temperature', String(a.temperature), '--seed', String(a.seed), '--model', a.model ?? modelDir, '--json'];
   if (a.topK !== undefined) args.push('--top-k', String(a.topK));
   if (a.topP !== undefined) args.push('--top-p', String(a.topP));
   if (a.pastEot) args.push('--past-eot');
@@ -67,6 +90,37 @@ export function generate(a: GenerateArgs): GenerateOutput {
   const line = out.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`npm run generate printed no JSON:\n${out}`);
   return JSON.parse(line) as GenerateOutput;
+}
+
+export interface EvalArgs {
+  model?: string; // the model folder (default: the shipped model, modelDir)
+  quantize?: 'fp32' | 'fp16' | 'int8' | 'int4'; // --quantize
+  chars?: number; // --chars: the held-out slice chapter 9 scores
+  paragraphs?: number; // --paragraphs: the first n held-out paragraphs, as chapter 8 scores
+}
+
+export interface EvalOutput {
+  model: number; // nats per character
+  unigram: number;
+  bigram: number;
+  trigram: number;
+  precision: string;
+  chars?: number; // with --chars: the slice's size
+  paragraphs?: number;
+  tokens?: number;
+}
+
+// The held-out loss from the command line (`npm run eval`). It takes seconds (the n-gram baselines
+// are fitted each time), so it runs in the background: start it, do the page's part, then await it.
+export async function evaluate(a: EvalArgs = {}): Promise<EvalOutput> {
+  const args = ['run', '--silent', 'eval', '--', '--model', a.model ?? modelDir, '--json'];
+  if (a.quantize !== undefined) args.push('--quantize', a.quantize);
+  if (a.chars !== undefined) args.push('--chars', String(a.chars));
+  if (a.paragraphs !== undefined) args.push('--paragraphs', String(a.paragraphs));
+  const { stdout } = await execFileAsync('npm', args, { encoding: 'utf8' });
+  const line = stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`npm run eval printed no JSON:\n${stdout}`);
+  return JSON.parse(line) as EvalOutput;
 }
 
 // The ready rule. A page is ready when every figure on it (every figure.widget) shows numbers the
