@@ -3,34 +3,27 @@
 // from storage, with no request. The folder is written here with random weights (`npm run
 // init-model`), in a shape unlike the shipped model's (3 layers, 2 heads, C = 64, context 64,
 // vocabulary 600), and the figures' numbers are compared with `npm run trace --model` on it.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { modelConfig, waitForFigures, type TraceOutput } from './site';
+import { modelConfig, trace, waitForFigures, type TraceOutput } from './site';
+import { openFolder, smallShape as shape, writeSmallFolder } from './opened';
 import { widgets, type WidgetEntry } from '../../src/lib/embed/registry';
 import { Tokenizer } from '../../engine/tokenizer';
 
 test.describe.configure({ timeout: 180_000 });
 
-const shape = { layers: 3, heads: 2, embd: 64, context: 64, vocab: 600 };
 const text = 'The dog chased the cat into the old barn.';
 let root = '';
 let small = '';
 let want: TraceOutput;
 let words = ''; // four words that are one token each in the small model's vocabulary, for the arithmetic
 
-function traceDir(dir: string, prompt: string): TraceOutput {
-  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', dir, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as TraceOutput;
-}
-
 test.beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'open-embeds-'));
-  small = join(root, 'small-test');
-  execFileSync('npm', ['run', '--silent', 'init-model', '--', '--vocab', String(shape.vocab), '--layers', String(shape.layers), '--heads', String(shape.heads), '--embd', String(shape.embd), '--context', String(shape.context), '--name', 'small-test', '--out', small, '--seed', '7'], { stdio: 'ignore' });
-  want = traceDir(small, text);
+  small = writeSmallFolder(join(root, 'small-test'));
+  want = trace(text, undefined, { model: small });
   const tok = Tokenizer.fromJSON(readFileSync(join(small, 'tokenizer.json'), 'utf8'));
   const single = tok.merges.map((m) => tok.tokenText(m.id).trim()).filter((w) => /^[a-z]{2,}$/.test(w) && tok.encode(w).length === 1);
   words = [...new Set(single)].slice(0, 4).join(',');
@@ -39,17 +32,8 @@ test.beforeAll(() => {
 
 test.afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const files = () => ['config.json', 'model.safetensors', 'tokenizer.json'].map((n) => join(small, n));
-
 // Open the small folder with the page's Model control (the header's, or the one under an embed).
-async function openSmall(page: Page, { keep = false } = {}) {
-  const toggle = page.getByTestId('model-toggle');
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-  await page.getByTestId('model-files').setInputFiles(files());
-  if (keep) await page.getByTestId('model-keep').check();
-  await page.getByTestId('model-open').click();
-  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
-}
+const openSmall = (page: Page, opts: { keep?: boolean } = {}) => openFolder(page, small, opts);
 
 // the link's state for an entry: this text, the last layer and head, token 3 (where it has them)
 function link(entry: WidgetEntry, extra: string): string {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { evaluate, generate, modelDir, trace, waitForFigures, type TraceOutput } from './site';
+import { openFolder, smallName, smallShape, writeSmallFolder } from './opened';
 import { createRunner } from '../../engine/backend';
 import { loadModelDir } from '../../engine/cli/common';
 import { countParams, parseConfig, type GPTConfig } from '../../engine/config';
@@ -24,9 +25,9 @@ import { distribution, logSumExp, Rng, sample } from '../../engine/sampling';
 import { liveRecipe } from '../../engine/train/live';
 import { percent, visibleToken } from '../../src/lib/format';
 
-const name = 'small-test';
+const name = smallName;
 const shippedName = basename(modelDir); // the site's own model
-const shape = { layers: 3, heads: 2, embd: 64, context: 64, vocab: 600 };
+const shape = smallShape;
 
 let root = '';
 let dir = ''; // the opened folder
@@ -39,8 +40,7 @@ test.describe.configure({ timeout: 240_000 });
 
 test.beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'open-model-figures-'));
-  dir = join(root, name);
-  execFileSync('npm', ['run', '--silent', 'init-model', '--', '--vocab', String(shape.vocab), '--layers', String(shape.layers), '--heads', String(shape.heads), '--embd', String(shape.embd), '--context', String(shape.context), '--name', name, '--out', dir, '--seed', '7'], { stdio: 'ignore' });
+  dir = writeSmallFolder(join(root, name));
   config = parseConfig(readFileSync(join(dir, 'config.json'), 'utf8'));
   tokenizer = Tokenizer.fromJSON(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
   st = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
@@ -57,12 +57,7 @@ const cliGenerate = (a: Omit<Parameters<typeof generate>[0], 'model'>) => genera
 async function openOn(page: Page, slug: string): Promise<void> {
   await page.goto(`/${slug}?backend=cpu`);
   await page.locator('html[data-hydrated]').waitFor();
-  const toggle = page.getByTestId('model-toggle');
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-  await page.getByTestId('model-files').setInputFiles(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(dir, f)));
-  await page.getByTestId('model-open').click();
-  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', name);
-  await expect(page.getByTestId('model-control')).toHaveAttribute('data-opened', 'true');
+  await openFolder(page, dir);
   await page.keyboard.press('Escape'); // the panel closes; the figures are in view again
   await waitForFigures(page);
 }
@@ -492,8 +487,9 @@ test.describe('an opened folder: every chapter’s figures show the CLI’s numb
     const points = await dataValues(neurons.locator('svg.gelu circle'));
     expect(points).toHaveLength(T);
     points.forEach((x, i) => close(x, pre[i * F + order[2]], `GELU input at token ${i}`));
-    // the corpus examples are precomputed for the shipped model only: the figure says so, and shows none
-    await expect(neurons.getByTestId('examples-shipped-only')).toContainText(`not shown for ${name}`);
+    // the corpus examples are precomputed for the shipped model only: the figure offers to find them
+    // for this one (open-model.spec.ts checks what it finds against `npm run neurons --model`)
+    await expect(neurons.getByTestId('neurons-find')).toHaveText(`Find them for ${name}`);
     await expect(neurons.locator('.contexts li')).toHaveCount(0);
 
     // the counts: the parameter table and the prose, summed from the file's own tensors

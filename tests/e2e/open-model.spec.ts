@@ -8,7 +8,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { chapterSlugs, modelConfig, waitForFigures, type TraceOutput } from './site';
+import { chapterSlugs, modelConfig, trace, waitForFigures, type TraceOutput } from './site';
+import { folderFiles as files, modelPanel as panel, pickFiles as openFiles, smallShape as shape, writeSmallFolder } from './opened';
 import { countParams, parseConfig } from '../../engine/config';
 import { serializeSafetensors, parseSafetensors } from '../../engine/safetensors';
 import { Tokenizer } from '../../engine/tokenizer';
@@ -25,12 +26,7 @@ test.describe.configure({ timeout: 180_000 });
 
 let root = '';
 let small = '';
-const shape = { layers: 3, heads: 2, embd: 64, context: 64, vocab: 600 };
-
-function traceDir(dir: string, prompt: string): TraceOutput {
-  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', dir, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as TraceOutput;
-}
+const traceDir = (dir: string, prompt: string): TraceOutput => trace(prompt, undefined, { model: dir });
 
 // A copy of the small folder with one file replaced (or removed, with null).
 function variant(name: string, change: Record<string, string | Uint8Array | null>): string {
@@ -43,24 +39,11 @@ function variant(name: string, change: Record<string, string | Uint8Array | null
 
 test.beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'open-model-'));
-  small = join(root, 'small-test');
-  execFileSync('npm', ['run', '--silent', 'init-model', '--', '--vocab', String(shape.vocab), '--layers', String(shape.layers), '--heads', String(shape.heads), '--embd', String(shape.embd), '--context', String(shape.context), '--name', 'small-test', '--out', small, '--seed', '7'], { stdio: 'ignore' });
+  small = writeSmallFolder(join(root, 'small-test'));
 });
 
 test.afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const files = (dir: string, names = ['config.json', 'model.safetensors', 'tokenizer.json']) => names.map((n) => join(dir, n));
-
-async function panel(page: Page) {
-  const toggle = page.getByTestId('model-toggle');
-  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
-}
-
-// Pick the files, check what the panel says before anything is read, then open.
-async function openFiles(page: Page, paths: string[] | string, { folder = false } = {}) {
-  await panel(page);
-  await page.getByTestId(folder ? 'model-folder' : 'model-files').setInputFiles(paths);
-}
 
 async function firstTop(page: Page): Promise<{ prompt: string; ids: number[] }> {
   const first = page.locator('figure.widget').first();
