@@ -14,6 +14,7 @@ export interface PCAOptions {
   maxIterations?: number; // per component; default 20,000
   tolerance?: number; // stop when |A·v − λv| ≤ tolerance·λ; default 1e-12
   seed?: number; // of the start vectors, so the same matrix always gives the same answer
+  onRows?: (done: number, total: number) => void; // the covariance, the slow part, as it goes: every 1,024 rows
 }
 
 export interface PCAResult {
@@ -37,7 +38,7 @@ function fail(message: string): never {
 // Covariance divides by N (the spread of these very points, not an estimate for a population);
 // the explained ratios do not depend on that choice.
 export function pca(data: ArrayLike<number>, rows: number, cols: number, k = 2, opts: PCAOptions = {}): PCAResult {
-  const { maxIterations = 20_000, tolerance = 1e-12, seed = 1 } = opts;
+  const { maxIterations = 20_000, tolerance = 1e-12, seed = 1, onRows } = opts;
   if (!Number.isInteger(rows) || rows < 2) fail(`it needs at least 2 rows, got ${rows}.`);
   if (!Number.isInteger(cols) || cols < 1) fail(`it needs at least 1 column, got ${cols}.`);
   if (data.length !== rows * cols) fail(`${rows} × ${cols} needs ${rows * cols} numbers, got ${data.length}.`);
@@ -66,6 +67,7 @@ export function pca(data: ArrayLike<number>, rows: number, cols: number, k = 2, 
       const row = i * cols;
       for (let j = i; j < cols; j++) cov[row + j] += di * d[j];
     }
+    if (onRows && ((r + 1) % 1024 === 0 || r + 1 === rows)) onRows(r + 1, rows);
   }
   let totalVariance = 0;
   for (let i = 0; i < cols; i++) {

@@ -164,6 +164,15 @@ describe('pca', () => {
     expect(Math.abs(dot(r.components.subarray(0, 2), r.components.subarray(2, 4)))).toBeLessThan(1e-9);
   });
 
+  it('reports the covariance rows as it sums them, every 1,024 and the last, and the answer is the same', () => {
+    const rows = 2500;
+    const data = Float32Array.from({ length: rows * 3 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const seen: [number, number][] = [];
+    const r = pca(data, rows, 3, 2, { onRows: (done, total) => seen.push([done, total]) });
+    expect(seen).toEqual([[1024, rows], [2048, rows], [2500, rows]]);
+    expect(r.explained).toEqual(pca(data, rows, 3, 2).explained);
+  });
+
   it('refuses bad input with a clear error', () => {
     expectEngineError(() => pca(flat([[1, 2]]), 1, 2), 'bad_pca'); // one row has no spread
     expectEngineError(() => pca(flat([[1, 2], [3, 4]]), 2, 2, 3), 'bad_pca'); // k > C

@@ -107,13 +107,15 @@ export function createEmbeddingsApi(ctx: EngineContext) {
 
   return {
     // Every token as a point: wte's rows projected onto its top two principal components.
-    embeddingMap(): EmbeddingMap {
+    // onProgress hears how many rows of the covariance are summed (GPT-2 small's 50,257 rows take
+    // tens of seconds; ours, a fraction of one).
+    embeddingMap(onProgress?: (p: { rows: number; of: number }) => void): EmbeddingMap {
       const m = ctx.requireModel();
       const c = cached(m);
       if (c.map) return c.map;
       const t0 = performance.now();
       const { data, V, C } = wte(m);
-      const r = pca(data, V, C, 2);
+      const r = pca(data, V, C, 2, { onRows: onProgress && ((rows, of) => onProgress({ rows, of })) });
       const x = new Float32Array(V); // (V)
       const y = new Float32Array(V); // (V)
       for (let i = 0; i < V; i++) {

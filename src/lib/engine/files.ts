@@ -17,7 +17,8 @@ import { checkPrecision, precisions, quantizeParams, quantizeTensor, levels, typ
 import { checkSampling, softmaxWithTemperature } from '../../../engine/sampling';
 import { tokenStream } from '../../../engine/train/data';
 import { streamLoss } from '../../../engine/train/evaluate';
-import { createTrainState, setParams, wasmKernels } from '../../../engine/train/gpt-train';
+import { setParams } from '../../../engine/train/gpt-train';
+import { scoringState } from './training';
 import type { EngineContext } from './api';
 import slice from './heldout-slice.json';
 
@@ -203,8 +204,8 @@ export function createFilesApi(ctx: EngineContext) {
         const paragraphs = slice.paragraphs;
         const stream = tokenStream(paragraphs, (t) => m.tokenizer.encode(t), m.config.eos_token_id);
         const chars = scoredChars(paragraphs);
-        // about 130 MiB for this model's B = 8 training state; its memory goes when the losses are done
-        const train = createTrainState(m.config, 8, T, await wasmKernels(256 * 2 ** 20));
+        // about 130 MiB for the shipped model's B = 8 training state; its memory goes when the losses are done
+        const train = await scoringState(m.config, 8, 256 * 2 ** 20);
         const losses: SliceLoss[] = [];
         let tokens = 0;
         for (const [i, p] of precisions.entries()) {

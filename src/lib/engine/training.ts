@@ -91,13 +91,24 @@ export async function downloadHeldoutPack(url: string): Promise<HeldoutPack> {
   return parseHeldoutPack(await response.json());
 }
 
-// The scorer's memory: its training state for B = 2 windows of the full context, and room for the
-// kernels' own packing buffers; at least the 96 MiB the shipped model has always had. Past the
-// limit (GPT-2 small needs about 5 GiB) the scoring figures say so instead of trying.
-const scorerLimit = 2 ** 30;
-function scorerBytes(config: GPTConfig): number {
-  const bytes = 4 * trainStateFloats(config, 2, config.n_positions) + 48 * 2 ** 20;
-  return Math.max(96 * 2 ** 20, Math.ceil(bytes / 65536) * 65536);
+// A training state for scoring B windows of the full context with the training forward pass, as
+// `npm run eval` scores, in WASM memory sized to it (with room for the kernels' own packing
+// buffers; at least `least`, what the shipped model has always had). Past 1 GiB (GPT-2 small's
+// would take over 5 GiB) the figure says so in words instead of failing an allocation.
+const scoringLimit = 2 ** 30;
+export async function scoringState(config: GPTConfig, B: number, least: number): Promise<TrainState> {
+  const need = 4 * trainStateFloats(config, B, config.n_positions) + 48 * 2 ** 20;
+  const bytes = Math.max(least, Math.ceil(need / 65536) * 65536);
+  if (bytes > scoringLimit) {
+    const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    throw new EngineError(
+      'too_large',
+      `Scoring text as npm run eval does runs the model's training forward pass, whose buffers for this model (context ${config.n_positions.toLocaleString('en')}, ` +
+        `vocabulary ${config.vocab_size.toLocaleString('en')}) would take ${gb(bytes)}, more than the ${gb(scoringLimit)} this page gives it. ` +
+        `The other figures run on this model; this one needs a smaller one.`
+    );
+  }
+  return createTrainState(config, B, config.n_positions, await wasmKernels(bytes));
 }
 
 export function createTrainingApi(ctx: EngineContext) {
@@ -125,17 +136,7 @@ export function createTrainingApi(ctx: EngineContext) {
     if (!scoring || scoringFor !== m) {
       scoringFor = m;
       scoring = (async () => {
-        const bytes = scorerBytes(m.config);
-        if (bytes > scorerLimit) {
-          const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-          throw new EngineError(
-            'too_large',
-            `Scoring text as npm run eval does runs the model's training forward pass, whose buffers for this model (context ${m.config.n_positions.toLocaleString('en')}, ` +
-              `vocabulary ${m.config.vocab_size.toLocaleString('en')}) would take ${gb(bytes)}, more than the ${gb(scorerLimit)} this page gives it. ` +
-              `The other figures run on this model; this one needs a smaller one.`
-          );
-        }
-        const s = createTrainState(m.config, 2, m.config.n_positions, await wasmKernels(bytes));
+        const s = await scoringState(m.config, 2, 96 * 2 ** 20);
         setParams(s, m.params);
         return s;
       })();
