@@ -7,6 +7,7 @@ import { waitForFigures } from './site';
 
 test('the keyboard reaches the skip link first, then the figure’s text box', async ({ page }) => {
   await page.goto('/the-loop');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   const input = page.getByLabel('Text so far');

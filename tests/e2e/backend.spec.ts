@@ -31,6 +31,7 @@ test('?backend=cpu runs the CPU, and the control says so with the last pass’s 
 
 test('an unknown ?backend= says so, falls back to auto, and the figures still work', async ({ page }) => {
   await page.goto('/the-loop?backend=quantum');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const notice = page.getByTestId('engine-notice');
   await expect(notice).toContainText('“quantum”');
   await expect(notice).toContainText('Using auto');
@@ -48,6 +49,7 @@ test('WebGPU that cannot start falls back to the CPU, with a notice giving the r
   // unavailable whatever the machine's GPU.
   await page.route('**/_app/immutable/workers/chunks/*.js', (route) => route.abort());
   await page.goto('/the-loop?backend=webgpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   await firstFigureRan(page);
   const notice = page.getByTestId('engine-notice');
   await expect(notice).toContainText('WebGPU unavailable');
@@ -60,6 +62,7 @@ test('WebGPU that cannot start falls back to the CPU, with a notice giving the r
 
 test('the backend can be switched from the keyboard; the reader’s text stays', async ({ page }) => {
   await page.goto('/the-loop?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   await firstFigureRan(page);
   const input = page.getByLabel('Text so far');
   await input.fill('A cat and a dog');
@@ -83,6 +86,7 @@ test('the backend can be switched from the keyboard; the reader’s text stays',
   await expect(input).toHaveValue('A cat and a dog');
   // the choice is remembered for the next visit
   await page.goto('/the-loop');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   await firstFigureRan(page);
   await expect(page.getByTestId('engine-toggle')).toHaveText(/CPU/);
 });
@@ -92,6 +96,7 @@ test('?backend=webgpu runs on the browser’s WebGPU adapter, even a software on
   // slower than the CPU backend), but asking for WebGPU by name takes it.
   const prompt = 'The little dog ran to the';
   await page.goto('/the-loop?backend=webgpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   await firstFigureRan(page);
   await page.getByLabel('Text so far').fill(prompt);
   const bars = page.locator(`ol.bars[data-prompt="${prompt}"] li`);
@@ -117,6 +122,7 @@ test.describe('screenshots', () => {
         await page.setViewportSize({ width, height: width > 600 ? 900 : 812 });
         await page.emulateMedia({ colorScheme });
         await page.goto('/the-loop?backend=nonsense');
+        await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
         await firstFigureRan(page);
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.getByTestId('engine-toggle').click();

@@ -22,6 +22,7 @@ async function openFigure(page: Page, figure: Locator) {
 
 test('an empty seed or length box is named in words, never as NaN, and filling it recovers', async ({ page }) => {
   await page.goto('/the-loop?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = generation(page);
   await openFigure(page, figure);
   const message = figure.getByTestId('generation-error');
@@ -52,6 +53,7 @@ test('an empty seed or length box is named in words, never as NaN, and filling i
 
 test('a half-typed number in the top-k box is not read as “no top-k”', async ({ page }) => {
   await page.goto('/the-loop?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = generation(page);
   await openFigure(page, figure);
   const topK = figure.getByLabel('top-k', { exact: true });
@@ -83,6 +85,7 @@ test('a 200 KB paste: the figure says, before the tokens, that the model sees on
   const all = tokenizer.encode(book).length;
   expect(all).toBeGreaterThan(nPositions);
   await page.goto('/the-loop?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = nextToken(page);
   await openFigure(page, figure);
   const input = figure.getByLabel('Text so far');
@@ -126,6 +129,7 @@ const unicode = [
 for (const { name, text } of unicode) {
   test(`${name} reaches the model unchanged, in both figures`, async ({ page }) => {
     await page.goto('/the-loop?backend=cpu');
+    await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
     const figure = nextToken(page);
     await openFigure(page, figure);
     await figure.getByLabel('Text so far').fill(text);
@@ -146,6 +150,7 @@ for (const { name, text } of unicode) {
 
 test('Reset, pressed from the keyboard, keeps the focus where the reader is', async ({ page }) => {
   await page.goto('/the-loop?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = nextToken(page);
   await openFigure(page, figure);
   const input = figure.getByLabel('Text so far');
@@ -168,6 +173,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
   test(`figures showing a refusal, their last answer behind it, have no axe violations (${colorScheme})`, async ({ page }) => {
     await page.emulateMedia({ colorScheme });
     await page.goto('/the-loop?backend=cpu');
+    await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
     const figure = nextToken(page);
     await openFigure(page, figure);
     await figure.getByLabel('Text so far').fill('');
@@ -186,6 +192,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 test.describe('the address', () => {
   test('?backend= repeated with two backends takes the first, and says so', async ({ page }) => {
     await page.goto('/the-loop?backend=cpu&backend=webgpu');
+    await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
     const notice = page.getByTestId('engine-notice');
     await expect(notice).toContainText('names the backend 2 times (“cpu”, “webgpu”); the first counts');
     await expect(notice).toContainText('Using cpu');
@@ -209,6 +216,7 @@ test.describe('the address', () => {
   test('a 3000-character ?backend= with control characters is cut short, shown visibly, and does not widen a phone’s page', async ({ page }) => {
     await page.setViewportSize({ width: 375, height: 812 });
     await page.goto(`/the-loop?backend=%00${'x'.repeat(3000)}`);
+    await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
     const notice = page.getByTestId('engine-notice');
     await expect(notice).toContainText(`“\ufffd${'x'.repeat(23)}…”, which does not exist`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -227,6 +235,7 @@ test.describe('screenshots', () => {
         await page.setViewportSize({ width, height: width > 600 ? 900 : 812 });
         await page.emulateMedia({ colorScheme });
         await page.goto(`/the-loop?backend=cpu&backend=${'x'.repeat(200)}`);
+        await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
         const figure = nextToken(page);
         await openFigure(page, figure);
         await figure.getByLabel('Text so far').fill(book);

@@ -73,6 +73,7 @@ test('quantize: each precision\'s held-out loss equals eval --quantize on the sa
 
 test('quantize: the fp32 continuation equals generate at T = 0; a block snaps to its levels', async ({ page }) => {
   await page.goto('/two-files?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = page.locator('[data-widget="quantize"]');
   await ready(figure);
 
@@ -91,6 +92,7 @@ test('quantize: the fp32 continuation equals generate at T = 0; a block snaps to
 
 test('confabulation: every token\'s probability is the engine\'s; the greedy line is generate at T = 0', async ({ page }) => {
   await page.goto('/what-it-is-not?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = page.locator('[data-widget="confabulation"]');
   await ready(figure);
   const prompt = 'The river was named after the';

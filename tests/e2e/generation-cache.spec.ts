@@ -12,6 +12,7 @@ const C = modelConfig.n_embd as number;
 
 async function open(page: Page, widget: string, prompt: string, done: string): Promise<Locator> {
   await page.goto('/generation?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = page.locator(`[data-widget="${widget}"]`);
   await figure.scrollIntoViewIfNeeded();
   // the text box is there before the model: typing at once replaces the figure's first run

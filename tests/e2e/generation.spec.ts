@@ -26,6 +26,7 @@ interface Settings {
 // Open the chapter on the CPU and set the figure's controls the way a reader would.
 async function openWith(page: Page, s: Settings): Promise<Locator> {
   await page.goto('/the-loop?backend=cpu');
+  await page.locator('html[data-hydrated]').waitFor(); // the page's controls answer from here on
   const figure = figureOf(page);
   await figure.scrollIntoViewIfNeeded();
   await figure.getByLabel('Prompt', { exact: true }).fill(s.prompt);

@@ -4,7 +4,7 @@
 // The page runs ?backend=cpu so it does the same float32 arithmetic as the command line. The page
 // is chapter 4, which holds the figures.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { modelConfig, trace, type TraceOutput } from './site';
+import { headScores as scores, modelConfig, trace, type TraceOutput } from './site';
 import { reportLongTasks, resetLongTasks, watchLongTasks } from './long-tasks';
 
 const L = modelConfig.n_layer as number;
@@ -61,21 +61,6 @@ function expectNumberText(text: string, v: number) {
   const exp = shown.includes('e') ? Number(shown.split('e')[1]) : 0;
   const digits = mantissa.split('.')[1]?.length ?? 0;
   expect(Math.abs(Number(shown) - v)).toBeLessThanOrEqual(0.5 * 10 ** (exp - digits) * 1.0001);
-}
-
-// The test's own head scores, from the CLI's weights (rows 1..T-1, as the page says)
-function scores(w: number[][]) {
-  const T = w.length;
-  let prev = 0, self = 0, first = 0, entropy = 0, sharpness = 0;
-  for (let i = 1; i < T; i++) {
-    prev += w[i][i - 1];
-    self += w[i][i];
-    first += w[i][0];
-    entropy -= w[i].slice(0, i + 1).reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
-    sharpness += Math.max(...w[i].slice(1, i + 1));
-  }
-  const n = T - 1;
-  return { prev: prev / n, self: self / n, first: first / n, entropy: entropy / n, sharpness: sharpness / n };
 }
 
 interface ShownMap {

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { evaluate, generate, modelDir, trace, waitForFigures, type TraceOutput } from './site';
+import { evaluate, generate, headScores, modelDir, trace, waitForFigures, type TraceOutput } from './site';
 import { openFolder, smallName, smallShape, writeSmallFolder } from './opened';
 import { createRunner } from '../../engine/backend';
 import { loadModelDir } from '../../engine/cli/common';
@@ -78,20 +78,6 @@ function cos(a: number[], b: number[]): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-// a head's scores from its weights (rows 1..T-1), as the heads grid names them (heads.spec.ts)
-function headScores(w: number[][]) {
-  const T = w.length;
-  let [prev, self, first, entropy, sharpness] = [0, 0, 0, 0, 0];
-  for (let i = 1; i < T; i++) {
-    prev += w[i][i - 1];
-    self += w[i][i];
-    first += w[i][0];
-    entropy -= w[i].slice(0, i + 1).reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
-    sharpness += Math.max(...w[i].slice(1, i + 1));
-  }
-  const n = T - 1;
-  return { prev: prev / n, self: self / n, first: first / n, entropy: entropy / n, sharpness: sharpness / n };
-}
 
 // a ranked list of bars (ol.bars li): id, p, the percentage a reader sees
 const bars = (list: Locator) =>

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { chapterSlugs, modelConfig, trace, waitForFigures, type TraceOutput } from './site';
-import { folderFiles as files, modelPanel as panel, pickFiles as openFiles, smallShape as shape, writeSmallFolder } from './opened';
+import { folderFiles as files, modelPanel as panel, openFolder, pickFiles as openFiles, smallShape as shape, writeSmallFolder } from './opened';
 import { countParams, parseConfig } from '../../engine/config';
 import { serializeSafetensors, parseSafetensors } from '../../engine/safetensors';
 import { Tokenizer } from '../../engine/tokenizer';
@@ -221,9 +221,7 @@ test('every chapter runs on an opened model: each figure shows numbers, none an 
   test.setTimeout(600_000);
   await page.goto('/the-loop?backend=cpu');
   await waitForFigures(page);
-  await openFiles(page, files(small));
-  await page.getByTestId('model-open').click();
-  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await openFolder(page, small);
   await waitForFigures(page);
   // chapter to chapter by the site's own links, as a reader would (the model lasts for the visit)
   for (const slug of chapterSlugs.filter((s) => s !== 'the-loop')) {
@@ -258,9 +256,7 @@ test('on an opened model the neurons figure finds where each neuron fires, as `n
 
   await page.goto('/block?backend=cpu');
   await waitForFigures(page);
-  await openFiles(page, files(dir));
-  await page.getByTestId('model-open').click();
-  await expect(page.getByTestId('model-control')).toHaveAttribute('data-model', 'small-test');
+  await openFolder(page, dir);
   await waitForFigures(page);
   const fig = page.locator('figure[data-widget="neurons"]');
   await fig.scrollIntoViewIfNeeded();
@@ -271,14 +267,15 @@ test('on an opened model the neurons figure finds where each neuron fires, as `n
   await expect(fig.locator('.contexts li').first()).toBeVisible({ timeout: 120_000 });
   await expect(fig.getByTestId('examples')).toContainText(`${file.source}, for small-test (found in your browser)`);
 
+  // the examples on show, flat as neurons.json holds them: window, token, activation, …
+  const shown = () => fig.locator('.contexts li').evaluateAll((lis) => lis.flatMap((li) => [Number(li.getAttribute('data-window')), Number(li.getAttribute('data-t')), Number(li.querySelector('[data-value]')!.getAttribute('data-value'))]));
   const [layer, neuron] = [Number(await fig.getAttribute('data-layer')), Number(await fig.getAttribute('data-neuron'))];
-  const got = await fig.locator('.contexts li').evaluateAll((lis) => lis.map((li) => [Number(li.getAttribute('data-window')), Number(li.getAttribute('data-t')), Number(li.querySelector('[data-value]')!.getAttribute('data-value'))]));
-  expect(got.flat(), `layer ${layer}, neuron ${neuron}`).toEqual(file.layers[layer][neuron]);
+  expect(await shown(), `layer ${layer}, neuron ${neuron}`).toEqual(file.layers[layer][neuron]);
   // another layer and neuron, from the same search
   const other = (layer + 1) % shape.layers;
   await fig.getByRole('group', { name: 'layer' }).getByRole('button', { name: String(other), exact: true }).click();
   await expect(fig).toHaveAttribute('data-layer', String(other));
   await fig.locator('.ranked button').nth(1).click();
   const n2 = Number(await fig.getAttribute('data-neuron'));
-  await expect.poll(() => fig.locator('.contexts li').evaluateAll((lis) => lis.map((li) => [Number(li.getAttribute('data-window')), Number(li.getAttribute('data-t')), Number(li.querySelector('[data-value]')!.getAttribute('data-value'))]).flat())).toEqual(file.layers[other][n2]);
+  await expect.poll(shown).toEqual(file.layers[other][n2]);
 });

@@ -60,6 +60,22 @@ export function trace(prompt: string, ablate?: string, opts: TraceOptions = {}):
   return JSON.parse(line) as TraceOutput;
 }
 
+// A head's scores from its attention weights (rows 1..T-1, as the heads grid says it averages):
+// the test's own, from the CLI's weights, to compare with the names and numbers the page shows.
+export function headScores(w: number[][]) {
+  const T = w.length;
+  let [prev, self, first, entropy, sharpness] = [0, 0, 0, 0, 0];
+  for (let i = 1; i < T; i++) {
+    prev += w[i][i - 1];
+    self += w[i][i];
+    first += w[i][0];
+    entropy -= w[i].slice(0, i + 1).reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
+    sharpness += Math.max(...w[i].slice(1, i + 1));
+  }
+  const n = T - 1;
+  return { prev: prev / n, self: self / n, first: first / n, entropy: entropy / n, sharpness: sharpness / n };
+}
+
 export interface GenerateOutput {
   ids: number[];
   prompt_tokens: number;
