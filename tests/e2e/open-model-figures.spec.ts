@@ -156,6 +156,7 @@ test.describe('an opened folder: every chapter’s figures show the CLI’s numb
     await openOn(page, 'tokens');
     const view = widget(page, 'tokenizer');
     const col = view.locator('section.column[data-encoding="ours"]');
+    await expect(col.locator('.name'), 'the column is named for the opened model, not ours').toHaveText(name);
     for (const text of [(await view.getByLabel('Your text').inputValue()), 'Hello world, the cat sat on the mat. 你好 👍']) {
       await view.getByLabel('Your text').fill(text);
       const want = cliTrace(text);
