@@ -11,7 +11,6 @@ import { fingerprint, neuronSampleDefaults, neuronSampleSource, packNeurons, sam
 import { brownSplit } from './corpus';
 import { defaultModelDir, loadModelDir, parseArgs, run } from './common';
 
-
 run(async () => {
   const args = parseArgs(process.argv.slice(2), { model: 'string', windows: 'number', tokens: 'number', k: 'number' });
   const dir = args.model ?? defaultModelDir();

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { waitForFigures, type TraceOutput } from './site';
+import { trace, waitForFigures } from './site';
 import { countParams, parseConfig } from '../../engine/config';
 
 test.describe.configure({ timeout: 900_000 });
@@ -65,8 +65,7 @@ test('a GPT-2-small-sized folder opens in the page and chapter 1 shows the CLIâ€
   const first = page.locator('figure.widget').first();
   const prompt = (await first.locator('ol.bars').getAttribute('data-prompt'))!;
   const ids = await first.locator('ol.bars li').evaluateAll((li) => li.map((l) => Number(l.getAttribute('data-id'))));
-  const out = execFileSync('npm', ['run', '--silent', 'trace', '--', '--prompt', prompt, '--model', dir, '--json'], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const want = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as TraceOutput;
+  const want = trace(prompt, undefined, { model: dir });
   expect(ids).toEqual(want.top.map((t) => t.id));
   const ms = await page.getByTestId('ms-per-token').textContent().catch(() => null);
   console.log(`engine control after the figures: ${ms ?? '(no pass shown)'}`);

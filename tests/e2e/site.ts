@@ -7,6 +7,13 @@ import { expect, type Page } from '@playwright/test';
 
 const execFileAsync = promisify(execFile);
 
+// A CLI's --json answer: the one line of its output that is a JSON object.
+function jsonLine<T>(command: string, out: string): T {
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`npm run ${command} printed no JSON:\n${out}`);
+  return JSON.parse(line) as T;
+}
+
 export const chapterSlugs = readdirSync('content')
   .filter((f) => /^\d+-[a-z0-9-]+\.md$/.test(f))
   .sort()
@@ -55,9 +62,7 @@ export function trace(prompt: string, ablate?: string, opts: TraceOptions = {}):
   if (opts.top !== undefined) args.push('--top', String(opts.top));
   // traced tensors (logits are T × V numbers) make a long line
   const out = execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 2 ** 20 });
-  const line = out.split('\n').find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`npm run trace printed no JSON:\n${out}`);
-  return JSON.parse(line) as TraceOutput;
+  return jsonLine<TraceOutput>('trace', out);
 }
 
 // A head's scores from its attention weights (rows 1..T-1, as the heads grid says it averages):
@@ -103,9 +108,7 @@ export function generate(a: GenerateArgs): GenerateOutput {
   if (a.topP !== undefined) args.push('--top-p', String(a.topP));
   if (a.pastEot) args.push('--past-eot');
   const out = execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const line = out.split('\n').find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`npm run generate printed no JSON:\n${out}`);
-  return JSON.parse(line) as GenerateOutput;
+  return jsonLine<GenerateOutput>('generate', out);
 }
 
 export interface EvalArgs {
@@ -134,9 +137,7 @@ export async function evaluate(a: EvalArgs = {}): Promise<EvalOutput> {
   if (a.chars !== undefined) args.push('--chars', String(a.chars));
   if (a.paragraphs !== undefined) args.push('--paragraphs', String(a.paragraphs));
   const { stdout } = await execFileAsync('npm', args, { encoding: 'utf8' });
-  const line = stdout.split('\n').find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`npm run eval printed no JSON:\n${stdout}`);
-  return JSON.parse(line) as EvalOutput;
+  return jsonLine<EvalOutput>('eval', stdout);
 }
 
 // The ready rule. A page is ready when every figure on it (every figure.widget) shows numbers the

@@ -160,7 +160,6 @@ export function createBlockApi(ctx: EngineContext) {
       });
     },
 
-    // The loaded weights' fingerprint, to check that a precomputed neurons.json describes them.
     // What `npm run neurons` writes to neurons.json, for the model in use (an opened one has no
     // file): the same held-out sample (heldoutUrl: static/data/brown-heldout.json), run one window
     // per engine call, so the page's other figures are answered between them.
@@ -179,6 +178,7 @@ export function createBlockApi(ctx: EngineContext) {
       return packNeurons(name, fingerprint(m.config, m.params), neuronSampleSource(windows.length, T), k, windows, best);
     },
 
+    // The loaded weights' fingerprint, to check that a precomputed neurons.json describes them.
     weightsFingerprint(): string {
       const m = ctx.requireModel();
       return fingerprint(m.config, m.params);
